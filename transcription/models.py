@@ -1,0 +1,92 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from rescored_site.models import TimeStampedModel
+
+
+def job_upload_path(job: "Job", filename: str) -> str:
+    return f"jobs/{job.id}/input/{filename}"
+
+
+def score_file_path(score: "Score", filename: str) -> str:
+    return f"jobs/{score.job_id}/score/{filename}"
+
+
+class Job(TimeStampedModel):
+    """One request to turn a recording into a score, and where it stands."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded file"
+
+    TERMINAL = (Status.DONE, Status.FAILED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    title = models.CharField(max_length=200)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    audio = models.FileField(upload_to=job_upload_path, max_length=300)
+    audio_duration = models.FloatField(null=True, blank=True, help_text="seconds")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    stage = models.CharField(max_length=80, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="shown to the user when the job failed")
+    stage_timings = models.JSONField(default=dict, blank=True, help_text="seconds per stage")
+
+    rq_job_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(percent__lte=100), name="job_percent_at_most_100"),
+            models.CheckConstraint(
+                condition=~models.Q(status="failed") | ~models.Q(error=""),
+                name="job_failed_has_error",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("transcription:job_detail", args=[self.id])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class Score(TimeStampedModel):
+    """The result of a job: a versioned note list per track, plus its files."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="score")
+    title = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1, help_text="bumped on every change to the notes")
+    notes = models.JSONField(help_text="ml.notes.Transcription.to_dict()")
+    abc = models.TextField(help_text="ABC notation rendered from the notes")
+    midi = models.FileField(upload_to=score_file_path, max_length=300)
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def owner(self):
+        return self.job.owner
+
+    @property
+    def abc_element_id(self) -> str:
+        """The id of the page element that carries this score's ABC to abcjs."""
+        return f"abc-{self.id}"

@@ -1,0 +1,297 @@
+"""Writes to jobs and scores. Views, RQ jobs and commands call these; nothing else writes."""
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+from redis.exceptions import RedisError
+from rq import Callback
+
+from ml import audio as ml_audio
+from ml.errors import MLError
+from ml.notation.abc import to_abc
+from ml.midi import write_midi
+from ml.notes import Transcription
+from transcription import queues
+from transcription.errors import JobError
+from transcription.events import job_event_on_commit
+from transcription.models import Job, Score
+
+logger = logging.getLogger(__name__)
+
+QUEUE_DOWN_MESSAGE = (
+    "Our transcription queue is not reachable right now, so nothing was saved. "
+    "Please try again in a minute."
+)
+
+
+# ---------------------------------------------------------------- submitting
+
+
+def upload_validate(*, upload: UploadedFile) -> ml_audio.AudioInfo:
+    """Check an uploaded recording before anything is stored; raise JobError with the reason."""
+    name = upload.name or ""
+    extension = Path(name).suffix.lower().lstrip(".")
+    allowed = settings.ALLOWED_AUDIO_EXTENSIONS
+    if extension not in allowed:
+        raise JobError(
+            f"“{name}” is not a recording we can read. Please upload one of: "
+            + ", ".join(f".{e}" for e in allowed) + "."
+        )
+    if upload.size == 0:
+        raise JobError(f"“{name}” is empty. Please choose the recording again.")
+    limit_mb = settings.MAX_UPLOAD_MB
+    if upload.size > limit_mb * 1024 * 1024:
+        raise JobError(f"“{name}” is {upload.size / 1024 / 1024:.0f} MB; the limit is {limit_mb} MB.")
+
+    try:
+        info = _probe_upload(upload)
+    except MLError as exc:
+        raise JobError(f"“{name}”: {exc}") from exc
+    max_seconds = settings.MAX_AUDIO_MINUTES * 60
+    if info.duration > max_seconds:
+        raise JobError(
+            f"“{name}” is {_minutes(info.duration)} long; recordings may be at most "
+            f"{_minutes(max_seconds)}. Please trim it and upload again."
+        )
+    return info
+
+
+def _probe_upload(upload: UploadedFile) -> ml_audio.AudioInfo:
+    if hasattr(upload, "temporary_file_path"):
+        return ml_audio.probe(Path(upload.temporary_file_path()))
+    # Small in-memory uploads (e.g. from tests or other upload handlers) are probed from a copy.
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name or "").suffix) as copy:
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        upload.seek(0)
+        return ml_audio.probe(Path(copy.name))
+
+
+def _minutes(seconds: float) -> str:
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d} min"
+
+
+def job_create(*, owner, upload: UploadedFile) -> Job:
+    """Validate the upload, store it as a new job and queue it once the row is committed."""
+    info = upload_validate(upload=upload)
+    _queue_reachable_or_raise()
+
+    title = Path(upload.name or "Recording").stem[:200] or "Recording"
+    with transaction.atomic():
+        job = Job(owner=owner, title=title, audio_duration=info.duration, stage="Waiting for a worker")
+        job.audio.save(Path(upload.name).name, upload, save=False)
+        job.save()
+        transaction.on_commit(lambda: job_enqueue(job_id=job.id))
+    return job
+
+
+def _queue_reachable_or_raise() -> None:
+    try:
+        queues.transcription_queue().connection.ping()
+    except RedisError as exc:
+        logger.error("Redis unreachable at submit time: %s", exc)
+        raise JobError(QUEUE_DOWN_MESSAGE) from exc
+
+
+def job_enqueue(*, job_id: UUID) -> None:
+    """Put the job on the GPU queue. If Redis went away meanwhile, the job fails with a reason."""
+    from transcription.tasks import job_failed_callback, run_transcription_job
+
+    try:
+        rq_job = queues.transcription_queue().enqueue(
+            run_transcription_job,
+            str(job_id),
+            job_timeout=settings.JOB_TIMEOUT_SECONDS,
+            on_failure=Callback(job_failed_callback),
+            description=f"transcribe job {job_id}",
+        )
+    except RedisError:
+        logger.exception("could not enqueue job %s", job_id)
+        job_fail(job_id=job_id, reason=QUEUE_DOWN_MESSAGE)
+        return
+    Job.objects.filter(id=job_id).update(rq_job_id=rq_job.id)
+
+
+# ---------------------------------------------------------------- running
+
+
+class StageClock:
+    """Turns a stream of (stage, fraction) progress reports into seconds per stage."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._stage: str | None = None
+        self._since = time.monotonic()
+
+    def observe(self, stage: str) -> bool:
+        """Record a report; return True when it starts a new stage."""
+        if stage == self._stage:
+            return False
+        self.stop()
+        self._stage, self._since = stage, time.monotonic()
+        return True
+
+    def stop(self) -> None:
+        if self._stage is not None:
+            elapsed = time.monotonic() - self._since
+            self.timings[self._stage] = round(self.timings.get(self._stage, 0.0) + elapsed, 3)
+            self._stage = None
+
+
+class Heartbeat:
+    """Marks a running job alive every few seconds from a side thread.
+
+    A job whose heartbeat stops (the worker was killed, ran out of memory, the
+    machine went down) is failed by `job_fail_stale`, so nothing stays "running".
+    """
+
+    def __init__(self, job_id: UUID, interval: float) -> None:
+        self.job_id, self.interval = job_id, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                Job.objects.filter(id=self.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def job_start(*, job_id: UUID) -> Job | None:
+    """Mark the job running; None when it was deleted or already ended meanwhile."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(id=job_id).first()
+        if job is None or job.is_finished:
+            return None
+        job.status, job.stage, job.percent = Job.Status.RUNNING, "Starting", 0
+        job.started_at = job.heartbeat_at = now
+        job.save(update_fields=["status", "stage", "percent", "started_at", "heartbeat_at", "updated_at"])
+        job_event_on_commit(job)
+    return job
+
+
+def job_report_progress(*, job_id: UUID, stage: str, fraction: float) -> None:
+    percent = max(0, min(99, int(fraction * 100)))  # 100 is kept for "done"
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(id=job_id, status=Job.Status.RUNNING).first()
+        if job is None:
+            return
+        job.stage, job.percent, job.heartbeat_at = stage, max(job.percent, percent), timezone.now()
+        job.save(update_fields=["stage", "percent", "heartbeat_at", "updated_at"])
+        job_event_on_commit(job)
+
+
+def progress_reporter(job_id: UUID, clock: StageClock, min_interval: float = 0.5) -> Callable[[str, float], None]:
+    """The callback handed to the ml pipeline: rate-limited writes, every stage change kept."""
+    last = {"time": 0.0, "percent": -1}
+
+    def report(stage: str, fraction: float) -> None:
+        new_stage = clock.observe(stage)
+        percent = int(fraction * 100)
+        now = time.monotonic()
+        if new_stage or (percent != last["percent"] and now - last["time"] >= min_interval):
+            last["time"], last["percent"] = now, percent
+            job_report_progress(job_id=job_id, stage=stage, fraction=fraction)
+
+    return report
+
+
+def job_run(*, job_id: UUID) -> None:
+    """Transcribe a queued job's recording and store the score. Runs in the worker."""
+    from ml.pipeline import transcribe_file
+
+    job = job_start(job_id=job_id)
+    if job is None:
+        logger.info("job %s was deleted or already finished; nothing to do", job_id)
+        return
+    clock = StageClock()
+    with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS):
+        transcription = transcribe_file(
+            Path(job.audio.path),
+            device=settings.ML_DEVICE or None,
+            progress=progress_reporter(job_id, clock),
+        )
+        clock.observe("Writing score")
+        job_report_progress(job_id=job_id, stage="Writing score", fraction=0.99)
+        job_complete(job_id=job_id, transcription=transcription, timings=clock)
+
+
+def job_complete(*, job_id: UUID, transcription: Transcription, timings: StageClock) -> Score | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        midi_path = Path(tmp) / "score.mid"
+        write_midi(transcription, midi_path)
+        midi_bytes = midi_path.read_bytes()
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(id=job_id).first()
+        if job is None or job.is_finished:
+            return None
+        abc = to_abc(transcription, title=job.title)
+        score = Score(job=job, title=job.title, notes=transcription.to_dict(), abc=abc)
+        score.midi.save("score.mid", ContentFile(midi_bytes), save=False)
+        score.save()
+        timings.stop()
+        job.status, job.stage, job.percent = Job.Status.DONE, "Done", 100
+        job.stage_timings = timings.timings
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "stage", "percent", "stage_timings", "finished_at", "updated_at"])
+        job_event_on_commit(job)
+    return score
+
+
+# ---------------------------------------------------------------- failing
+
+
+def job_fail(*, job_id: UUID, reason: str) -> bool:
+    """End a job as failed with a reason for the user. False if it had already ended."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(id=job_id).first()
+        if job is None or job.is_finished:
+            return False
+        job.status, job.error = Job.Status.FAILED, reason
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        job_event_on_commit(job)
+    return True
+
+
+WORKER_DIED_MESSAGE = (
+    "The worker processing this recording stopped unexpectedly (it may have run out of memory). "
+    "Please try again; if it keeps happening, try a shorter recording."
+)
+
+
+def job_fail_stale(*, job_ids=None) -> int:
+    """Fail running jobs whose worker stopped beating. Returns how many were failed."""
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+    if job_ids is not None:
+        stale = stale.filter(id__in=job_ids)
+    count = 0
+    for job_id in stale.values_list("id", flat=True):
+        count += job_fail(job_id=job_id, reason=WORKER_DIED_MESSAGE)
+    return count
+

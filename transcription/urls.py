@@ -1,0 +1,12 @@
+from django.urls import path
+
+from transcription import views
+
+app_name = "transcription"
+
+urlpatterns = [
+    path("", views.job_list, name="job_list"),
+    path("new/", views.job_new, name="job_new"),
+    path("<uuid:job_id>/", views.job_detail, name="job_detail"),
+    path("<uuid:job_id>/score.mid", views.job_midi, name="job_midi"),
+]
