@@ -1,0 +1,82 @@
+"""Shared fixtures: a real Redis (the embedded one unless REDIS_URL is set), users,
+logged-in clients, synthesized recordings and a real RQ worker."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from rescored_site import embedded_redis
+from tests import factories
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server(tmp_path_factory):
+    """The Redis the suite talks to: REDIS_URL's, or a private one started here."""
+    if os.environ.get("REDIS_URL"):
+        yield settings.REDIS_URL
+        return
+    port = settings.EMBEDDED_REDIS_PORT
+    process = None
+    if not embedded_redis.is_listening(port):
+        process = embedded_redis.start(port, tmp_path_factory.mktemp("redis"))
+    yield settings.REDIS_URL
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def queue(redis_server):
+    """The transcription queue, emptied before and after the test."""
+    from transcription.queues import transcription_queue
+
+    q = transcription_queue()
+    q.connection.flushdb()
+    yield q
+    q.connection.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def user(db):
+    return factories.make_user("alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return factories.make_user("mallory")
+
+
+@pytest.fixture
+def client_alice(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def piano_wav(tmp_path_factory) -> Path:
+    """A short piano phrase with known notes, rendered to a WAV file."""
+    from tests.synth import PIANO_PHRASE, render_notes, write_wav
+
+    path = tmp_path_factory.mktemp("audio") / "phrase.wav"
+    write_wav(path, render_notes(PIANO_PHRASE), 44100)
+    return path
+
+
+@pytest.fixture
+def run_worker(queue):
+    """Run a real transcription worker in burst mode: it drains the queue, then returns."""
+    from transcription.worker import TranscriptionWorker
+
+    def run() -> None:
+        TranscriptionWorker([queue], connection=queue.connection).work(burst=True)
+
+    return run

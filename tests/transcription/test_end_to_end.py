@@ -1,0 +1,72 @@
+"""A user signs up, uploads a piano recording, a real worker runs the real model,
+and the score and its MIDI come back right."""
+from __future__ import annotations
+
+import io
+
+import mir_eval
+import numpy as np
+import pretty_midi
+import pytest
+from django.urls import reverse
+
+from ml.notes import Transcription
+from tests.factories import upload_of
+from tests.synth import PIANO_PHRASE
+from transcription.models import Job
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def onset_f1(reference, estimated) -> float:
+    def arrays(notes):
+        intervals = np.array([[n.onset, n.offset] for n in notes]).reshape(-1, 2)
+        pitches = np.array([440.0 * 2 ** ((n.pitch - 69) / 12) for n in notes])
+        return intervals, pitches
+
+    ref_i, ref_p = arrays(reference)
+    est_i, est_p = arrays(estimated)
+    _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
+        ref_i, ref_p, est_i, est_p, onset_tolerance=0.05, offset_ratio=None
+    )
+    return f1
+
+
+def test_sign_up_upload_transcribe_and_read_the_score(client, queue, run_worker, piano_wav):
+    response = client.post(
+        reverse("sign_up"),
+        {"username": "pianist", "password1": "Chopin-Nocturne-9", "password2": "Chopin-Nocturne-9"},
+    )
+    assert response.status_code == 302
+
+    response = client.post(reverse("transcription:job_new"), {"audio": upload_of(piano_wav, "phrase.wav")})
+    job = Job.objects.get()
+    assert response["Location"] == job.get_absolute_url()
+    assert job.status == Job.Status.QUEUED
+
+    run_worker()
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert job.percent == 100
+    assert set(job.stage_timings) >= {"Reading audio", "Transcribing piano", "Writing score"}
+
+    stored = Transcription.from_dict(job.score.notes)
+    (piano,) = stored.tracks
+    f1 = onset_f1(PIANO_PHRASE, piano.notes)
+    print(f"end-to-end onset F1 = {f1:.3f} ({len(piano.notes)} notes found, {len(PIANO_PHRASE)} played)")
+    assert f1 >= 0.9
+
+    midi = client.get(reverse("transcription:job_midi", args=[job.id]))
+    assert midi.status_code == 200
+    assert midi["Content-Disposition"].startswith('attachment; filename="phrase.mid"')
+    parsed = pretty_midi.PrettyMIDI(io.BytesIO(b"".join(midi.streaming_content)))
+    assert sorted(n.pitch for n in parsed.instruments[0].notes) == sorted(n.pitch for n in piano.notes)
+
+    job_page = client.get(job.get_absolute_url()).content.decode()
+    score_page = client.get(reverse("editor:score_detail", args=[job.score.id])).content.decode()
+    for page in (job_page, score_page):
+        assert "abcjs-basic-min.js" in page
+        assert job.score.abc_element_id in page
+        # The ABC travels JSON-encoded; its header lines are there verbatim.
+        assert "X:1" in page and "V:1" in page
