@@ -9,7 +9,8 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = BASE_DIR / "var"  # embedded-default data: SQLite database, media, Redis workdir
+VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -88,7 +89,8 @@ RQ_QUEUES = {
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},
     "cpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# Our services enqueue in transaction.on_commit themselves, so django-rq must not defer again.
+RQ = {"COMMIT_MODE": "auto"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
