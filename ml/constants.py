@@ -13,7 +13,6 @@ TRANSKUN_F_MAX = 8000.0  # Hz, highest mel band edge
 TRANSKUN_SEGMENT_SECONDS = 16.0  # audio the model sees at once
 TRANSKUN_SEGMENT_HOP_SECONDS = 8.0  # step between segments (segments overlap by half)
 
-TRANSKUN_FRAME_SECONDS = TRANSKUN_HOP_SIZE / TRANSKUN_SAMPLE_RATE  # ~23 ms time resolution
 TRANSKUN_N_FREQS = TRANSKUN_WINDOW_SIZE // 2 + 1  # rows of the mel filterbank
 
 # --- Notes ----------------------------------------------------------------------------
@@ -32,7 +31,6 @@ MIDI_TEMPO_BPM = 120.0
 # Ticks per quarter note. At 120 BPM one tick is 60 / 120 / 960 s ~ 0.52 ms, so
 # a round trip through a MIDI file moves a note by at most ~0.26 ms.
 MIDI_TICKS_PER_BEAT = 960
-MIDI_TICK_SECONDS = 60.0 / MIDI_TEMPO_BPM / MIDI_TICKS_PER_BEAT
 
 # --- Decoding -------------------------------------------------------------------------
 # How much audio probe() decodes to learn the channel count and sample rate

@@ -51,12 +51,14 @@ def transcribe_file(
     # Keep the file's channels: the model averages their spectra itself.
     audio = load(path, sample_rate=TRANSKUN_SAMPLE_RATE, mono=False)
 
+    def segment_done(done: int, total: int) -> None:
+        # min(): should the model ever run more segments than it announced,
+        # the stage stops at its end instead of overtaking "Done".
+        share = min(done / total, 1.0)
+        report(STAGE_TRANSCRIBING, _TRANSCRIBING_START + (_TRANSCRIBING_END - _TRANSCRIBING_START) * share)
+
     report(STAGE_TRANSCRIBING, _TRANSCRIBING_START)
-    span = _TRANSCRIBING_END - _TRANSCRIBING_START
-    notes = _piano_transcriber(device).transcribe(
-        audio,
-        progress=lambda done, total: report(STAGE_TRANSCRIBING, _TRANSCRIBING_START + span * done / total),
-    )
+    notes = _piano_transcriber(device).transcribe(audio, progress=segment_done)
 
     report(STAGE_DONE, 1.0)
     piano = Track(name="Piano", instrument="piano", program=0, notes=notes)

@@ -59,6 +59,9 @@ def default_device() -> torch.device:
 def get_model(name: str, *, device: str | torch.device | None = None) -> torch.nn.Module:
     """The named model on ``device`` (default: CUDA when present), loaded once per process."""
     device = torch.device(device) if device is not None else default_device()
+    if device.type == "cuda" and device.index is None:
+        # "cuda" and "cuda:0" are the same GPU; one copy of the model is enough.
+        device = torch.device("cuda", torch.cuda.current_device())
     key = (name, str(device))
     with _cache_lock:
         if key not in _cache:

@@ -145,13 +145,11 @@ def notes_from_events(events: Iterable[TranskunEvent]) -> list[Note]:
 class TranskunTranscriber:
     """Holds a loaded TransKun and turns audio at 44.1 kHz into piano notes."""
 
-    sample_rate = C.TRANSKUN_SAMPLE_RATE
-
     def __init__(self, model: torch.nn.Module) -> None:
         self.model = model
 
     def transcribe(self, audio: np.ndarray, *, progress: SegmentProgress | None = None) -> list[Note]:
-        """``audio``: float32, (samples,) or (samples, channels) at ``sample_rate``.
+        """``audio``: float32, (samples,) or (samples, channels) at TRANSKUN_SAMPLE_RATE.
 
         Any channel count works: the model averages the channels' power spectra.
         ``progress(done, total)`` is called after each segment the model decodes.

@@ -96,7 +96,7 @@ def png_named_mp3(tmp_path: Path, ffmpeg) -> Path:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda d: d.joinpath("notes.mp3").write_text("these are my piano notes, not audio\n" * 20), "doesn't look like audio"),
+        (lambda d: d.joinpath("notes.mp3").write_text("my piano notes, not audio\n" * 20), "doesn't look like audio"),
         (lambda d: d.joinpath("empty.mp3").write_bytes(b""), "empty"),
         (lambda d: write_wav(d / "silent.wav", np.zeros((0, 2), np.float32), RATE), "zero seconds long"),
     ],

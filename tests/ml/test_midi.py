@@ -13,7 +13,10 @@ from tests.synth import PIANO_PHRASE
 def test_round_trip_keeps_notes_and_instruments(tmp_path: Path) -> None:
     # Times off the tick grid on purpose; 0.2284 s is half a tick off MIDI's common
     # 220 ticks per beat, which would move it by more than 1 ms.
-    bass = [Note(pitch=40, onset=0.2284, offset=0.6111, velocity=33), Note(pitch=43, onset=0.7777, offset=1.5, velocity=127)]
+    bass = [
+        Note(pitch=40, onset=0.2284, offset=0.6111, velocity=33),
+        Note(pitch=43, onset=0.7777, offset=1.5, velocity=127),
+    ]
     drums = [Note(pitch=36, onset=0.0, offset=0.1, velocity=100), Note(pitch=42, onset=0.2503, offset=0.3, velocity=64)]
     original = Transcription(
         duration=9.5,

@@ -1,0 +1,87 @@
+"""Transkun 2.0 speed: model load time and real-time factor, first call and warm.
+
+    .venv/bin/python -m bench.transkun_rtf [--seconds 60] [--device cpu]
+
+The clip is PIANO_PHRASE (tests/synth.py) repeated back to back, so its notes
+are known and the onset F1 printed alongside shows the speed is not bought
+with accuracy. Real-time factor = processing seconds / audio seconds (below 1
+is faster than real time). Load time is registry.get_model in this fresh
+process after torch is imported: importing transkun's model code, hashing the
+56 MB checkpoint, building the model and loading its weights.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import mir_eval
+import numpy as np
+import torch
+
+from ml import registry
+from ml.constants import TRANSKUN_SAMPLE_RATE
+from ml.models.transkun import TranskunTranscriber, segment_count
+from ml.notes import Note
+from tests.synth import PIANO_PHRASE, render_notes
+
+PHRASE_SECONDS = 10.0  # PIANO_PHRASE lasts 9 s; a second's gap before each repeat
+
+
+def repeated_phrase(seconds: float) -> list[Note]:
+    copies = int(seconds // PHRASE_SECONDS)
+    return [
+        Note(n.pitch, n.onset + i * PHRASE_SECONDS, n.offset + i * PHRASE_SECONDS, n.velocity)
+        for i in range(copies)
+        for n in PIANO_PHRASE
+    ]
+
+
+def onset_f1(reference: list[Note], estimate: list[Note]) -> float:
+    def arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.array([[n.onset, n.offset] for n in notes]).reshape(-1, 2),
+            np.array([440.0 * 2 ** ((n.pitch - 69) / 12) for n in notes]),
+        )
+
+    return mir_eval.transcription.precision_recall_f1_overlap(
+        *arrays(reference), *arrays(estimate), onset_tolerance=0.05, offset_ratio=None
+    )[2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="clip length, a multiple of 10 s")
+    parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    args = parser.parse_args()
+
+    device = torch.device(args.device) if args.device else registry.default_device()
+    notes = repeated_phrase(args.seconds)
+    n_samples = int(args.seconds * TRANSKUN_SAMPLE_RATE)
+    audio = render_notes(notes, sample_rate=TRANSKUN_SAMPLE_RATE)
+    audio = np.pad(audio, (0, max(0, n_samples - audio.size)))[:n_samples]  # exactly --seconds long
+    seconds = audio.size / TRANSKUN_SAMPLE_RATE
+
+    start = time.perf_counter()
+    model = registry.get_model(registry.TRANSKUN, device=device)
+    load_seconds = time.perf_counter() - start
+    transcriber = TranskunTranscriber(model)
+
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    print(f"clip {seconds:.1f} s, {len(notes)} notes, {segment_count(model, audio.size)} segments")
+    print(f"model load  {load_seconds:6.2f} s")
+    for label in ("first call", "warm call"):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        estimate = transcriber.transcribe(audio)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        elapsed = time.perf_counter() - start
+        print(
+            f"{label:10}  {elapsed:6.2f} s  RTF {elapsed / seconds:.3f}"
+            f"  ({len(estimate)} notes, onset F1 {onset_f1(notes, estimate):.3f})"
+        )
+
+
+if __name__ == "__main__":
+    main()
