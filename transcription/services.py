@@ -22,6 +22,7 @@ from ml import audio as ml_audio
 from ml.errors import MLError
 from ml.notation.abc import to_abc
 from ml.midi import write_midi
+from ml import pipeline as ml_pipeline
 from ml.notes import Transcription
 from transcription import queues
 from transcription.errors import JobError
@@ -205,11 +206,18 @@ def job_report_progress(*, job_id: UUID, stage: str, fraction: float) -> None:
         job_event_on_commit(job)
 
 
+# The ml pipeline's own 0..1 covers transcription; storing the score takes the rest.
+ML_SHARE_OF_PROGRESS = 0.95
+
+
 def progress_reporter(job_id: UUID, clock: StageClock, min_interval: float = 0.5) -> Callable[[str, float], None]:
     """The callback handed to the ml pipeline: rate-limited writes, every stage change kept."""
     last = {"time": 0.0, "percent": -1}
 
     def report(stage: str, fraction: float) -> None:
+        if stage == ml_pipeline.STAGE_DONE:
+            return  # the job is not done until its score is stored ("Writing score")
+        fraction *= ML_SHARE_OF_PROGRESS
         new_stage = clock.observe(stage)
         percent = int(fraction * 100)
         now = time.monotonic()
@@ -222,15 +230,13 @@ def progress_reporter(job_id: UUID, clock: StageClock, min_interval: float = 0.5
 
 def job_run(*, job_id: UUID) -> None:
     """Transcribe a queued job's recording and store the score. Runs in the worker."""
-    from ml.pipeline import transcribe_file
-
     job = job_start(job_id=job_id)
     if job is None:
         logger.info("job %s was deleted or already finished; nothing to do", job_id)
         return
     clock = StageClock()
     with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS):
-        transcription = transcribe_file(
+        transcription = ml_pipeline.transcribe_file(
             Path(job.audio.path),
             device=settings.ML_DEVICE or None,
             progress=progress_reporter(job_id, clock),

@@ -2,17 +2,21 @@
 and the score and its MIDI come back right."""
 from __future__ import annotations
 
+import asyncio
 import io
 
 import mir_eval
 import numpy as np
 import pretty_midi
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.urls import reverse
 
 from ml.notes import Transcription
 from tests.factories import upload_of
 from tests.synth import PIANO_PHRASE
+from transcription.events import job_group_name
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -32,6 +36,24 @@ def onset_f1(reference, estimated) -> float:
     return f1
 
 
+def listen_to_job(job):
+    """Join the job's progress group as the job page's socket does; returns a drain function."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(job_group_name(job.id), channel)
+
+    async def drain():
+        states = []
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=1)
+            except asyncio.TimeoutError:
+                return states
+            states.append(message["state"])
+
+    return lambda: async_to_sync(drain)()
+
+
 def test_sign_up_upload_transcribe_and_read_the_score(client, queue, run_worker, piano_wav):
     response = client.post(
         reverse("sign_up"),
@@ -44,12 +66,21 @@ def test_sign_up_upload_transcribe_and_read_the_score(client, queue, run_worker,
     assert response["Location"] == job.get_absolute_url()
     assert job.status == Job.Status.QUEUED
 
+    events = listen_to_job(job)
     run_worker()
+    progress = events()
 
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error
     assert job.percent == 100
     assert set(job.stage_timings) >= {"Reading audio", "Transcribing piano", "Writing score"}
+
+    # What the job page heard over the WebSocket: in order, moving during transcription, then done.
+    percents = [e["percent"] for e in progress]
+    assert percents == sorted(percents)
+    transcribing = {e["percent"] for e in progress if e["stage"] == "Transcribing piano"}
+    assert len(transcribing) >= 2, progress
+    assert progress[-1]["status"] == "done" and progress[-1]["percent"] == 100
 
     stored = Transcription.from_dict(job.score.notes)
     (piano,) = stored.tracks
