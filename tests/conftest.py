@@ -72,6 +72,25 @@ def piano_wav(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def process_env(settings, redis_server):
+    """Environment for a server or worker process that shares this test's database and Redis."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+
+
+@pytest.fixture
 def run_worker(queue):
     """Run a real transcription worker in burst mode: it drains the queue, then returns."""
     from transcription.worker import TranscriptionWorker

@@ -1,7 +1,6 @@
 """A job never stays "running": every way a worker can fail ends the job with a reason."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 
 from tests.factories import upload_of
@@ -45,26 +43,12 @@ def test_job_over_its_time_limit_is_stopped_and_failed(client_alice, queue, run_
     assert "longer than the allowed" in job.error
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-
-
-def test_worker_killed_mid_job_fails_the_job_with_a_reason(client_alice, queue, piano_wav):
+def test_worker_killed_mid_job_fails_the_job_with_a_reason(client_alice, queue, piano_wav, process_env):
     job = submit(client_alice, piano_wav)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "gpu", "--burst",
          "--worker-class", "transcription.worker.TranscriptionWorker"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=REPO, env=process_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 120
