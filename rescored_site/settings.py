@@ -13,7 +13,8 @@ VAR_DIR = BASE_DIR / "var"  # embedded-default data: SQLite database, media, Red
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # The port scripts/run and the test suite give the Redis they start themselves.
 EMBEDDED_REDIS_PORT = env.int("EMBEDDED_REDIS_PORT", default=6391)
