@@ -1,4 +1,4 @@
-"""The facade the web app and the CLI call: a recording in, a note list out.
+"""The facade the web app and the CLI call: a recording in, a note list (and stems) out.
 
 Progress is a plain callback ``progress(stage_label, overall_fraction)``; the
 fraction runs from 0 to 1 and never goes back. The caller (an RQ job) turns the
@@ -7,11 +7,16 @@ calls into database rows and live events; this package knows nothing of Django.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ml.audio import load
 from ml.constants import TRANSKUN_SAMPLE_RATE
+from ml.errors import MLError
 from ml.notes import Track, Transcription
 
 if TYPE_CHECKING:
@@ -21,14 +26,113 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, float], None]
 
+# What a user can ask for; each is a stem of the separator and a transcriber below.
+INSTRUMENTS = ("piano", "guitar", "bass", "vocals", "drums", "other")
+INSTRUMENT_NAMES = {
+    "piano": "Piano", "guitar": "Guitar", "bass": "Bass", "vocals": "Vocals", "drums": "Drums", "other": "Other",
+}
+
+# The whole job is read, separated in one step, then transcribed stem by stem.
+SAMPLE_RATE = TRANSKUN_SAMPLE_RATE  # every stage works on 44.1 kHz audio
+
 STAGE_READING = "Reading audio"
-STAGE_TRANSCRIBING = "Transcribing piano"
+STAGE_SEPARATING = "Separating instruments"
 STAGE_DONE = "Done"
 
-# Where the transcription stage starts and ends on the overall 0..1 scale:
-# decoding takes seconds, the model nearly all the rest.
-_TRANSCRIBING_START = 0.05
-_TRANSCRIBING_END = 0.98
+# Where each stage starts on the overall 0..1 scale: decoding takes seconds,
+# separation and the models nearly all the rest.
+_READ_END = 0.05
+_SEPARATE_END = 0.40
+_TRANSCRIBE_END = 0.98
+
+
+class UnknownInstrumentError(MLError):
+    default_message = "That instrument is not one Rescored can transcribe."
+
+
+def transcribing_stage(instrument: str) -> str:
+    return f"Transcribing {instrument}"
+
+
+STAGE_TRANSCRIBING = transcribing_stage("piano")  # the stage of a plain piano transcription
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """What the user chose. ``instruments=None`` means "auto": after separation,
+    the stems with real content; without separation, piano."""
+
+    instruments: tuple[str, ...] | None = None
+    separate: bool = False
+    device: str | None = None
+    model_dir: Path | None = None  # where separation weights live (see ml.separation)
+
+    def __post_init__(self) -> None:
+        for name in self.instruments or ():
+            if name not in INSTRUMENTS:
+                raise UnknownInstrumentError(f"“{name}” is not an instrument Rescored can transcribe.")
+
+
+@dataclass
+class PipelineResult:
+    transcription: Transcription
+    stems: dict[str, Path] = field(default_factory=dict)  # instrument → listenable audio file
+
+
+def transcribe_recording(
+    path: str | os.PathLike[str],
+    *,
+    options: PipelineOptions = PipelineOptions(),
+    stems_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """Transcribe a recording in any common audio format into one track per instrument.
+
+    Raises ml.errors.AudioError for files that are not usable audio and
+    ml.errors.ModelUnavailableError when a model cannot be loaded. Silence is
+    valid input and gives tracks without notes.
+    """
+
+    def report(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, fraction)
+
+    report(STAGE_READING, 0.0)
+    # Keep the file's channels: the models average (or separate) them themselves.
+    audio = load(path, sample_rate=SAMPLE_RATE, mono=False)
+    duration = audio.shape[0] / SAMPLE_RATE
+
+    stem_files: dict[str, Path] = {}
+    if options.separate:
+        report(STAGE_SEPARATING, _READ_END)
+        stems = _separate(
+            audio, options=options,
+            progress=lambda f: report(STAGE_SEPARATING, _READ_END + (_SEPARATE_END - _READ_END) * f),
+        )
+        instruments = list(options.instruments or _stems_with_content(stems))
+        sources = {name: stems[name] for name in instruments}
+        if stems_dir is not None:
+            stem_files = _write_stems(stems, stems_dir)
+        start = _SEPARATE_END
+    else:
+        instruments = list(options.instruments or ("piano",))
+        sources = {name: audio for name in instruments}
+        start = _READ_END
+
+    tracks = []
+    share = (_TRANSCRIBE_END - start) / max(len(instruments), 1)
+    for index, instrument in enumerate(instruments):
+        stage = transcribing_stage(instrument)
+        begin = start + index * share
+        report(stage, begin)
+        track = _transcribe_stem(
+            instrument, sources[instrument], device=options.device,
+            progress=lambda f, stage=stage, begin=begin: report(stage, begin + share * min(f, 1.0)),
+        )
+        tracks.append(track)
+
+    report(STAGE_DONE, 1.0)
+    return PipelineResult(Transcription(tracks=tracks, duration=duration), stems=stem_files)
 
 
 def transcribe_file(
@@ -37,37 +141,50 @@ def transcribe_file(
     device: str | torch.device | None = None,
     progress: Progress | None = None,
 ) -> Transcription:
-    """Transcribe a piano recording in any common audio format.
-
-    Raises ml.errors.AudioError for files that are not usable audio and
-    ml.errors.ModelUnavailableError when the model cannot be loaded. Silence is
-    valid input and gives a track without notes.
-    """
-    def report(stage: str, fraction: float) -> None:
-        if progress is not None:
-            progress(stage, fraction)
-
-    report(STAGE_READING, 0.0)
-    # Keep the file's channels: the model averages their spectra itself.
-    audio = load(path, sample_rate=TRANSKUN_SAMPLE_RATE, mono=False)
-
-    def segment_done(done: int, total: int) -> None:
-        # min(): should the model ever run more segments than it announced,
-        # the stage stops at its end instead of overtaking "Done".
-        share = min(done / total, 1.0)
-        report(STAGE_TRANSCRIBING, _TRANSCRIBING_START + (_TRANSCRIBING_END - _TRANSCRIBING_START) * share)
-
-    report(STAGE_TRANSCRIBING, _TRANSCRIBING_START)
-    notes = _piano_transcriber(device).transcribe(audio, progress=segment_done)
-
-    report(STAGE_DONE, 1.0)
-    piano = Track(name="Piano", instrument="piano", program=0, notes=notes)
-    return Transcription(tracks=[piano], duration=audio.shape[0] / TRANSKUN_SAMPLE_RATE)
+    """Transcribe a solo piano recording (no separation)."""
+    options = PipelineOptions(instruments=("piano",), device=str(device) if device is not None else None)
+    return transcribe_recording(path, options=options, progress=progress).transcription
 
 
 def preload(device: str | torch.device | None = None) -> None:
     """Load the models now (a worker calls this at start) so the first job does not wait."""
     _piano_transcriber(device)
+
+
+def _transcribe_stem(
+    instrument: str, audio: np.ndarray, *, device: str | None, progress: Callable[[float], None]
+) -> Track:
+    if instrument == "piano":
+        notes = _piano_transcriber(device).transcribe(audio, progress=lambda done, total: progress(done / total))
+        return Track(name=INSTRUMENT_NAMES["piano"], instrument="piano", program=0, notes=notes)
+    if instrument == "drums":
+        from ml.models import drums
+
+        return drums.transcribe(audio, sample_rate=SAMPLE_RATE, progress=progress)
+    from ml.models import basic_pitch
+
+    return basic_pitch.transcribe(audio, instrument=instrument, sample_rate=SAMPLE_RATE, progress=progress)
+
+
+def _separate(audio: np.ndarray, *, options: PipelineOptions, progress: Callable[[float], None]) -> dict[str, np.ndarray]:
+    from ml import separation
+
+    return separation.separate(
+        audio, sample_rate=SAMPLE_RATE, model_dir=options.model_dir, device=options.device, progress=progress
+    )
+
+
+def _stems_with_content(stems: dict[str, np.ndarray]) -> Sequence[str]:
+    from ml import separation
+
+    chosen = [name for name in separation.stems_with_content(stems) if name in INSTRUMENTS]
+    return chosen or ["piano"]
+
+
+def _write_stems(stems: dict[str, np.ndarray], stems_dir: Path) -> dict[str, Path]:
+    from ml import separation
+
+    return separation.write_stems(stems, stems_dir, sample_rate=SAMPLE_RATE)
 
 
 def _piano_transcriber(device: str | torch.device | None) -> TranskunTranscriber:
