@@ -10,7 +10,7 @@ from accounts.services import user_sign_up
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("transcription:job_new")
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = user_sign_up(username=form.cleaned_data["username"], password=form.cleaned_data["password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

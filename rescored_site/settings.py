@@ -132,6 +132,14 @@ MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=100)
 MAX_AUDIO_MINUTES = env.float("MAX_AUDIO_MINUTES", default=15.0)
 ALLOWED_AUDIO_EXTENSIONS = ["wav", "mp3", "flac", "ogg", "m4a"]
 
+# Where model weights live that no pip package ships (separation models):
+# `python manage.py fetch_models` fills it where the internet is reachable.
+MODEL_DIR = env.path("MODEL_DIR", default=VAR_DIR / "models")
+# A cookies file (Netscape format) for YouTube's age and bot checks, set by the admin.
+YOUTUBE_COOKIES_FILE = env("YOUTUBE_COOKIES_FILE", default="")
+# Which sites links may fetch from: None is YouTube only. Only tests widen it.
+SOURCE_FETCH_SCOPE = None
+
 # Worker behaviour.
 ML_DEVICE = env("ML_DEVICE", default="")  # "" picks CUDA when present, else CPU
 JOB_TIMEOUT_SECONDS = env.int("JOB_TIMEOUT_SECONDS", default=3600)

@@ -30,13 +30,20 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture
 def queue(redis_server):
-    """The transcription queue, emptied before and after the test."""
+    """The transcription queue, emptied (with every other queue) before and after the test."""
     from transcription.queues import transcription_queue
 
     q = transcription_queue()
     q.connection.flushdb()
     yield q
     q.connection.flushdb()
+
+
+@pytest.fixture
+def download_queue(queue):
+    from transcription.queues import download_queue
+
+    return download_queue()
 
 
 @pytest.fixture(autouse=True)
@@ -91,11 +98,11 @@ def process_env(settings, redis_server):
 
 
 @pytest.fixture
-def run_worker(queue):
-    """Run a real transcription worker in burst mode: it drains the queue, then returns."""
+def run_worker(queue, download_queue):
+    """Run a real worker on both queues in burst mode: it drains them, then returns."""
     from transcription.worker import TranscriptionWorker
 
     def run() -> None:
-        TranscriptionWorker([queue], connection=queue.connection).work(burst=True)
+        TranscriptionWorker([queue, download_queue], connection=queue.connection).work(burst=True)
 
     return run

@@ -11,6 +11,10 @@ def job_upload_path(job: "Job", filename: str) -> str:
     return f"jobs/{job.id}/input/{filename}"
 
 
+def stem_file_path(stem: "Stem", filename: str) -> str:
+    return f"jobs/{stem.job_id}/stems/{filename}"
+
+
 def score_file_path(score: "Score", filename: str) -> str:
     return f"jobs/{score.job_id}/score/{filename}"
 
@@ -26,6 +30,7 @@ class Job(TimeStampedModel):
 
     class Source(models.TextChoices):
         UPLOAD = "upload", "Uploaded file"
+        YOUTUBE = "youtube", "YouTube"
 
     TERMINAL = (Status.DONE, Status.FAILED)
 
@@ -33,8 +38,12 @@ class Job(TimeStampedModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     title = models.CharField(max_length=200)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
-    audio = models.FileField(upload_to=job_upload_path, max_length=300)
+    source_url = models.URLField(blank=True, help_text="the normalised YouTube link")
+    thumbnail_url = models.URLField(blank=True, max_length=500)
+    audio = models.FileField(upload_to=job_upload_path, max_length=300, blank=True, help_text="empty until downloaded")
     audio_duration = models.FloatField(null=True, blank=True, help_text="seconds")
+    instruments = models.JSONField(default=list, blank=True, help_text="instruments to transcribe; empty means auto")
+    separate = models.BooleanField(default=False, help_text="separate the instruments before transcribing")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     stage = models.CharField(max_length=80, blank=True)
@@ -66,6 +75,21 @@ class Job(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in self.TERMINAL
+
+
+class Stem(TimeStampedModel):
+    """One separated instrument of a job's recording, kept so the user can listen to it."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="stems")
+    instrument = models.CharField(max_length=32)
+    audio = models.FileField(upload_to=stem_file_path, max_length=300)
+
+    class Meta:
+        ordering = ["instrument"]
+        constraints = [models.UniqueConstraint(fields=["job", "instrument"], name="one_stem_per_instrument")]
+
+    def __str__(self) -> str:
+        return f"{self.job.title}: {self.instrument}"
 
 
 class Score(TimeStampedModel):

@@ -5,12 +5,13 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -19,15 +20,16 @@ from redis.exceptions import RedisError
 from rq import Callback
 
 from ml import audio as ml_audio
-from ml.errors import MLError
-from ml.notation.abc import to_abc
-from ml.midi import write_midi
 from ml import pipeline as ml_pipeline
-from ml.notes import Transcription
+from ml.errors import MLError
+from ml.midi import write_midi
+from ml.notation.abc import to_abc
+from ml.pipeline import PipelineOptions, PipelineResult
+from ml.sources import YOUTUBE_ONLY, download_audio, fetch_metadata, normalize_youtube_url
 from transcription import queues
 from transcription.errors import JobError
 from transcription.events import job_event_on_commit
-from transcription.models import Job, Score
+from transcription.models import Job, Score, Stem
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +88,55 @@ def _minutes(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d} min"
 
 
-def job_create(*, owner, upload: UploadedFile) -> Job:
-    """Validate the upload, store it as a new job and queue it once the row is committed."""
-    info = upload_validate(upload=upload)
+def job_create(
+    *,
+    owner,
+    upload: UploadedFile | None = None,
+    url: str = "",
+    instruments: Sequence[str] = (),
+    separate: bool = False,
+) -> Job:
+    """Validate the recording or link, store a new job and queue it once the row is committed.
+
+    A file goes straight to the GPU queue; a link goes to the CPU queue first,
+    which fetches the audio and then hands the job on.
+    """
+    if (upload is None) == (not url):
+        raise JobError("Please upload a recording or paste a YouTube link (one of the two).")
+    _options_or_raise(instruments)
+    if upload is not None:
+        info = upload_validate(upload=upload)
+        job = Job(owner=owner, title=_title_from(upload.name), audio_duration=info.duration)
+    else:
+        try:
+            url = normalize_youtube_url(url)
+        except MLError as exc:
+            raise JobError(str(exc)) from exc
+        job = Job(owner=owner, title="YouTube video", source=Job.Source.YOUTUBE, source_url=url)
     _queue_reachable_or_raise()
 
-    title = Path(upload.name or "Recording").stem[:200] or "Recording"
+    job.instruments, job.separate = list(instruments), separate
+    job.stage = "Waiting for a worker"
     with transaction.atomic():
-        job = Job(owner=owner, title=title, audio_duration=info.duration, stage="Waiting for a worker")
-        job.audio.save(Path(upload.name).name, upload, save=False)
+        if upload is not None:
+            job.audio.save(Path(upload.name).name, upload, save=False)
         job.save()
-        transaction.on_commit(lambda: job_enqueue(job_id=job.id))
+        if job.source == Job.Source.YOUTUBE:
+            transaction.on_commit(lambda: job_enqueue_download(job_id=job.id))
+        else:
+            transaction.on_commit(lambda: job_enqueue(job_id=job.id))
     return job
+
+
+def _title_from(filename: str | None) -> str:
+    return Path(filename or "Recording").stem[:200] or "Recording"
+
+
+def _options_or_raise(instruments: Sequence[str]) -> None:
+    try:
+        PipelineOptions(instruments=tuple(instruments) or None)
+    except MLError as exc:
+        raise JobError(str(exc)) from exc
 
 
 def _queue_reachable_or_raise() -> None:
@@ -110,15 +149,28 @@ def _queue_reachable_or_raise() -> None:
 
 def job_enqueue(*, job_id: UUID) -> None:
     """Put the job on the GPU queue. If Redis went away meanwhile, the job fails with a reason."""
-    from transcription.tasks import job_failed_callback, run_transcription_job
+    from transcription.tasks import run_transcription_job
+
+    _enqueue(queues.transcription_queue(), run_transcription_job, job_id=job_id, what="transcribe")
+
+
+def job_enqueue_download(*, job_id: UUID) -> None:
+    """Put a link job on the CPU queue, which fetches its audio before the GPU sees it."""
+    from transcription.tasks import download_source_job
+
+    _enqueue(queues.download_queue(), download_source_job, job_id=job_id, what="download audio for")
+
+
+def _enqueue(queue, function, *, job_id: UUID, what: str) -> None:
+    from transcription.tasks import job_failed_callback
 
     try:
-        rq_job = queues.transcription_queue().enqueue(
-            run_transcription_job,
+        rq_job = queue.enqueue(
+            function,
             str(job_id),
             job_timeout=settings.JOB_TIMEOUT_SECONDS,
             on_failure=Callback(job_failed_callback),
-            description=f"transcribe job {job_id}",
+            description=f"{what} job {job_id}",
         )
     except RedisError:
         logger.exception("could not enqueue job %s", job_id)
@@ -228,25 +280,36 @@ def progress_reporter(job_id: UUID, clock: StageClock, min_interval: float = 0.5
     return report
 
 
+STAGE_WRITING = "Writing score"
+
+
 def job_run(*, job_id: UUID) -> None:
-    """Transcribe a queued job's recording and store the score. Runs in the worker."""
+    """Transcribe a queued job's recording and store the score. Runs in the GPU worker."""
     job = job_start(job_id=job_id)
     if job is None:
         logger.info("job %s was deleted or already finished; nothing to do", job_id)
         return
+    options = PipelineOptions(
+        instruments=tuple(job.instruments) or None,
+        separate=job.separate,
+        device=settings.ML_DEVICE or None,
+        model_dir=Path(settings.MODEL_DIR),
+    )
     clock = StageClock()
-    with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS):
-        transcription = ml_pipeline.transcribe_file(
+    with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS), tempfile.TemporaryDirectory() as stems_dir:
+        result = ml_pipeline.transcribe_recording(
             Path(job.audio.path),
-            device=settings.ML_DEVICE or None,
+            options=options,
+            stems_dir=Path(stems_dir),
             progress=progress_reporter(job_id, clock),
         )
-        clock.observe("Writing score")
-        job_report_progress(job_id=job_id, stage="Writing score", fraction=0.99)
-        job_complete(job_id=job_id, transcription=transcription, timings=clock)
+        clock.observe(STAGE_WRITING)
+        job_report_progress(job_id=job_id, stage=STAGE_WRITING, fraction=0.99)
+        job_complete(job_id=job_id, result=result, timings=clock)
 
 
-def job_complete(*, job_id: UUID, transcription: Transcription, timings: StageClock) -> Score | None:
+def job_complete(*, job_id: UUID, result: PipelineResult, timings: StageClock) -> Score | None:
+    transcription = result.transcription
     with tempfile.TemporaryDirectory() as tmp:
         midi_path = Path(tmp) / "score.mid"
         write_midi(transcription, midi_path)
@@ -259,13 +322,60 @@ def job_complete(*, job_id: UUID, transcription: Transcription, timings: StageCl
         score = Score(job=job, title=job.title, notes=transcription.to_dict(), abc=abc)
         score.midi.save("score.mid", ContentFile(midi_bytes), save=False)
         score.save()
+        for instrument, path in result.stems.items():
+            stem = Stem(job=job, instrument=instrument)
+            with path.open("rb") as audio:
+                stem.audio.save(f"{instrument}{path.suffix}", File(audio), save=False)
+            stem.save()
         timings.stop()
         job.status, job.stage, job.percent = Job.Status.DONE, "Done", 100
-        job.stage_timings = timings.timings
+        job.stage_timings = {**job.stage_timings, **timings.timings}
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "stage", "percent", "stage_timings", "finished_at", "updated_at"])
         job_event_on_commit(job)
     return score
+
+
+STAGE_FETCHING = "Fetching video details"
+STAGE_DOWNLOADING = "Downloading audio"
+
+
+def job_download(*, job_id: UUID) -> None:
+    """Fetch a link job's audio (CPU worker), then hand the job to the GPU queue."""
+    job = job_start(job_id=job_id)
+    if job is None:
+        return
+    clock = StageClock()
+    report = progress_reporter(job_id, clock)
+    scope = settings.SOURCE_FETCH_SCOPE or YOUTUBE_ONLY
+    cookies = Path(settings.YOUTUBE_COOKIES_FILE) if settings.YOUTUBE_COOKIES_FILE else None
+    max_seconds = settings.MAX_AUDIO_MINUTES * 60
+    with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS), tempfile.TemporaryDirectory() as tmp:
+        report(STAGE_FETCHING, 0.0)
+        video = fetch_metadata(job.source_url, cookies_file=cookies, max_seconds=max_seconds, scope=scope)
+        Job.objects.filter(id=job_id).update(
+            title=video.title[:200] or job.title, thumbnail_url=video.thumbnail_url or "", audio_duration=video.duration
+        )
+        report(STAGE_DOWNLOADING, 0.0)
+        path = download_audio(
+            job.source_url, Path(tmp), cookies_file=cookies, max_seconds=max_seconds, scope=scope,
+            progress=lambda fraction: report(STAGE_DOWNLOADING, fraction),
+        )
+        info = ml_audio.probe(path)  # a download that is not usable audio fails here, with the reason
+        clock.stop()
+        with transaction.atomic():
+            job = Job.objects.select_for_update().filter(id=job_id, status=Job.Status.RUNNING).first()
+            if job is None:
+                return
+            with path.open("rb") as audio:
+                job.audio.save(f"youtube-{video.id}{path.suffix}", File(audio), save=False)
+            job.audio_duration = info.duration
+            # Back in a queue, now the GPU's: a new phase, so the percent starts again.
+            job.status, job.stage, job.percent = Job.Status.QUEUED, "Downloaded; waiting for a worker", 0
+            job.stage_timings = {**job.stage_timings, **clock.timings}
+            job.save()
+            job_event_on_commit(job)
+            transaction.on_commit(lambda: job_enqueue(job_id=job_id))
 
 
 # ---------------------------------------------------------------- failing

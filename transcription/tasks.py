@@ -20,6 +20,11 @@ def run_transcription_job(job_id: str) -> None:
     services.job_run(job_id=UUID(job_id))
 
 
+def download_source_job(job_id: str) -> None:
+    close_old_connections()
+    services.job_download(job_id=UUID(job_id))
+
+
 def job_failed_callback(rq_job, connection, exc_type, exc_value, traceback) -> None:
     """RQ calls this when the job raised, timed out, or was abandoned by a dead worker."""
     job_id = UUID(rq_job.args[0])

@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.job_new, name="job_new"),
     path("<uuid:job_id>/", views.job_detail, name="job_detail"),
     path("<uuid:job_id>/score.mid", views.job_midi, name="job_midi"),
+    path("<uuid:job_id>/stems/<slug:instrument>/", views.job_stem, name="job_stem"),
 ]

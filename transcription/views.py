@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -5,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from transcription import selectors, services
 from transcription.errors import JobError
-from transcription.forms import UploadForm
+from transcription.forms import JobForm
 
 
 def home(request):
@@ -17,12 +19,20 @@ def home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def job_new(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    bound = request.method == "POST"
+    form = JobForm(request.POST if bound else None, request.FILES if bound else None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            job = services.job_create(owner=request.user, upload=form.cleaned_data["audio"])
+            job = services.job_create(
+                owner=request.user,
+                upload=data["audio"] or None,
+                url=data["url"].strip(),
+                instruments=data["instruments"],
+                separate=data["separate"],
+            )
         except JobError as exc:
-            form.add_error("audio", str(exc))
+            form.add_error("url" if data["url"].strip() else "audio", str(exc))
         else:
             return redirect(job)
     status = 400 if form.errors else 200
@@ -57,3 +67,14 @@ def job_midi(request, job_id):
     if score is None:
         return HttpResponse("This job has no score yet.", status=404)
     return FileResponse(score.midi.open("rb"), as_attachment=True, filename=f"{job.title}.mid")
+
+
+@login_required
+@require_GET
+def job_stem(request, job_id, instrument):
+    """A separated instrument's audio, for the player on the job page (owner only)."""
+    job = selectors.job_get_for(user=request.user, job_id=job_id)
+    stem = job.stems.filter(instrument=instrument).first()
+    if stem is None:
+        return HttpResponse("No such stem.", status=404)
+    return FileResponse(stem.audio.open("rb"), filename=Path(stem.audio.name).name)

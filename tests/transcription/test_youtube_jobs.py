@@ -1,0 +1,135 @@
+"""Jobs from a YouTube link: refused before queueing when the link is wrong; otherwise the
+CPU queue fetches the audio (real yt-dlp, against a local server) and hands the job to the GPU queue."""
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import imageio_ffmpeg
+import pytest
+from django.urls import reverse
+
+from ml.sources import FetchScope
+from transcription import services
+from transcription.models import Job
+
+LOCAL_ONLY = FetchScope(extractors=("generic",), hosts=frozenset({"127.0.0.1"}))
+
+
+def post(client, **data):
+    return client.post(reverse("transcription:job_new"), data)
+
+
+@pytest.mark.django_db
+def test_link_is_normalised_and_queued_for_download(client_alice, queue, download_queue, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client_alice, url="https://youtu.be/dQw4w9WgXcQ?t=42&si=tracking", separate="on",
+                        instruments=["bass", "drums"])
+    job = Job.objects.get()
+    assert response["Location"] == job.get_absolute_url()
+    assert job.source == Job.Source.YOUTUBE
+    assert job.source_url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    assert job.instruments == ["bass", "drums"] and job.separate
+    assert download_queue.job_ids == [job.rq_job_id] and queue.count == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["https://vimeo.com/12345", "http://127.0.0.1/watch?v=dQw4w9WgXcQ",
+                                 "https://www.youtube.com/@somechannel", "not a link"])
+def test_links_we_cannot_use_are_refused_with_a_message(client_alice, queue, url):
+    response = post(client_alice, url=url)
+    assert response.status_code == 400
+    assert 'class="error"' in response.content.decode()
+    assert not Job.objects.exists() and queue.count == 0
+
+
+@pytest.mark.django_db
+def test_neither_file_nor_link_is_refused(client_alice, queue):
+    response = post(client_alice)
+    assert response.status_code == 400
+    assert "Please choose a recording to upload or paste a YouTube link" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_unknown_instrument_is_refused(client_alice, queue):
+    response = post(client_alice, url="https://youtu.be/dQw4w9WgXcQ", instruments=["kazoo"])
+    assert response.status_code == 400 and not Job.objects.exists()
+
+
+class _Site(BaseHTTPRequestHandler):
+    pages: dict[str, tuple[str, str]] = {}  # name → (ISO duration, title)
+    media = b""
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        if self.path.startswith("/media/"):
+            self._send(self.media, "audio/webm")
+            return
+        name = self.path.rsplit("/", 1)[-1]
+        if name not in self.pages:
+            self.send_error(404)
+            return
+        duration, title = self.pages[name]
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        json_ld = {"@context": "https://schema.org", "@type": "AudioObject", "name": title,
+                   "duration": duration, "contentUrl": f"{base}/media/{name}.webm", "encodingFormat": "audio/webm"}
+        html = f'<html><head><title>{title}</title><script type="application/ld+json">{json.dumps(json_ld)}</script></head></html>'
+        self._send(html.encode(), "text/html")
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def video_site(piano_wav, tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("no_proxy", "127.0.0.1")  # a configured proxy must not swallow requests to ourselves
+    webm = tmp_path / "piece.webm"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(piano_wav),
+                    "-c:a", "libopus", "-b:a", "128k", str(webm)], check=True)
+    _Site.media = webm.read_bytes()
+    _Site.pages = {"piece": ("PT10S", "Nocturne in E-flat"), "long": ("PT20M", "A very long concert")}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.SOURCE_FETCH_SCOPE = LOCAL_ONLY  # this test only: the local server stands in for YouTube
+    yield f"http://127.0.0.1:{server.server_port}/watch"
+    server.shutdown()
+
+
+def link_job(owner, url) -> Job:
+    # Made directly: the form would rightly refuse a link that is not YouTube's.
+    job = Job.objects.create(owner=owner, title="YouTube video", source=Job.Source.YOUTUBE, source_url=url)
+    services.job_enqueue_download(job_id=job.id)
+    return job
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_link_job_downloads_then_transcribes(user, client_alice, queue, run_worker, video_site):
+    job = link_job(user, f"{video_site}/piece")
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert job.title == "Nocturne in E-flat"
+    assert job.audio_duration == pytest.approx(9.9, abs=0.3)
+    assert {"Fetching video details", "Downloading audio", "Transcribing piano"} <= set(job.stage_timings)
+    assert len(job.score.notes["tracks"][0]["notes"]) > 40
+    assert "Nocturne in E-flat" in client_alice.get(job.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_too_long_video_fails_before_download(user, client_alice, queue, run_worker, video_site, settings):
+    settings.MAX_AUDIO_MINUTES = 15
+    job = link_job(user, f"{video_site}/long")
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "15 minutes" in job.error
+    assert not job.audio
