@@ -1,8 +1,12 @@
-"""`python manage.py transcribe INPUT --out DIR`: the pipeline without the web app.
+"""`python manage.py transcribe INPUT --out DIR [--instruments piano,bass,...] [--no-separate]`:
+the pipeline without the web app.
 
-A stable interface: DIR/score.mid and DIR/score.abc are always written; later
-versions add files beside them, never change these.
+A stable interface: DIR/score.mid and DIR/score.abc are always written, and
+`transcribe FILE --out DIR` alone transcribes solo piano as it always has. Later
+versions add files beside them (one MIDI per track: DIR/<instrument>.mid), never
+change these.
 """
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -11,20 +15,57 @@ from django.core.management.base import BaseCommand, CommandError
 from ml.errors import MLError
 from ml.midi import write_midi
 from ml.notation.abc import to_abc
-from ml.pipeline import transcribe_file
+from ml.notes import Transcription
+from ml.pipeline import INSTRUMENTS, PipelineOptions, transcribe_recording
+from ml.sources import download_audio, fetch_metadata, normalize_youtube_url
 
 
 class Command(BaseCommand):
-    help = "Transcribe a recording to DIR/score.mid and DIR/score.abc."
+    help = "Transcribe a recording or a YouTube link to DIR/score.mid, DIR/score.abc and one MIDI per track."
 
     def add_arguments(self, parser):
-        parser.add_argument("input", type=Path, help="an audio file (wav, mp3, flac, ogg, m4a)")
+        parser.add_argument("input", help="an audio file (wav, mp3, flac, ogg, m4a) or a YouTube link")
         parser.add_argument("--out", type=Path, required=True, help="folder to write the score into")
+        parser.add_argument(
+            "--instruments", default="piano",
+            help=f"comma-separated, from {', '.join(INSTRUMENTS)}, or 'auto' (default: piano)",
+        )
+        parser.add_argument(
+            "--no-separate", action="store_true",
+            help="transcribe the whole mix (separation is on whenever instruments other than piano alone are asked for)",
+        )
         parser.add_argument("--device", default=settings.ML_DEVICE or None, help="cpu or cuda (default: auto)")
 
-    def handle(self, *args, input: Path, out: Path, device: str | None, **options):
-        if not input.is_file():
-            raise CommandError(f"{input} is not a file")
+    def handle(self, *args, input: str, out: Path, instruments: str, no_separate: bool, device, **options):
+        chosen = None if instruments.strip() == "auto" else tuple(i.strip() for i in instruments.split(",") if i.strip())
+        # Solo piano, the default, needs no separation; anything else is a band to take apart.
+        separate = not no_separate and chosen != ("piano",)
+        try:
+            pipeline_options = PipelineOptions(
+                instruments=chosen, separate=separate, device=device, model_dir=Path(settings.MODEL_DIR)
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                audio_path, title = self._audio_for(input, Path(tmp))
+                result = transcribe_recording(
+                    audio_path, options=pipeline_options, stems_dir=out / "stems", progress=self._progress()
+                )
+        except MLError as exc:
+            raise CommandError(str(exc)) from exc
+        self._write(result.transcription, out, title)
+
+    def _audio_for(self, source: str, tmp: Path) -> tuple[Path, str]:
+        path = Path(source)
+        if path.is_file():
+            return path, path.stem
+        if "://" not in source and not source.startswith(("youtu", "www.", "music.", "m.")):
+            raise CommandError(f"{source} is not a file")
+        url = normalize_youtube_url(source)
+        max_seconds = settings.MAX_AUDIO_MINUTES * 60
+        video = fetch_metadata(url, max_seconds=max_seconds)
+        self.stderr.write(f"Downloading “{video.title}”…")
+        return download_audio(url, tmp, max_seconds=max_seconds), video.title
+
+    def _progress(self):
         last = {"stage": None}
 
         def progress(stage: str, fraction: float) -> None:
@@ -32,12 +73,14 @@ class Command(BaseCommand):
                 last["stage"] = stage
                 self.stderr.write(f"{stage}…")
 
-        try:
-            transcription = transcribe_file(input, device=device, progress=progress)
-        except MLError as exc:
-            raise CommandError(str(exc)) from exc
+        return progress
+
+    def _write(self, transcription: Transcription, out: Path, title: str) -> None:
         out.mkdir(parents=True, exist_ok=True)
         write_midi(transcription, out / "score.mid")
-        (out / "score.abc").write_text(to_abc(transcription, title=input.stem), encoding="utf-8")
+        (out / "score.abc").write_text(to_abc(transcription, title=title), encoding="utf-8")
+        for track in transcription.tracks:
+            write_midi(Transcription(tracks=[track], duration=transcription.duration), out / f"{track.instrument}.mid")
         notes = sum(len(t.notes) for t in transcription.tracks)
-        self.stdout.write(f"{notes} notes → {out / 'score.mid'}, {out / 'score.abc'}")
+        names = ", ".join(t.name for t in transcription.tracks)
+        self.stdout.write(f"{notes} notes ({names}) → {out / 'score.mid'}, {out / 'score.abc'}")
