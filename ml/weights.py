@@ -1,0 +1,226 @@
+"""Model files kept on disk: a catalogue of pinned files per model, found in MODEL_DIR first.
+
+``ml.registry`` covers weights that ship inside installed wheels. Models whose
+weights are too big for a wheel live in a folder instead (the Django setting
+``MODEL_DIR``, ``var/models`` by default), one sub-folder per model loader:
+``MODEL_DIR/demucs/5c90dfd2-34c22ccb.th``. Every file is pinned by sha256 and
+size, so a truncated download or a different release is refused, never loaded.
+
+A missing file comes from its source: copied out of an installed package (no
+network), or downloaded when the caller allows it. ``python manage.py
+fetch_models`` does the downloads ahead of time; offline, a missing file is a
+ModelUnavailableError that says which file, which folder and what to run.
+
+No torch here: the management command lists and fetches files without it.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import importlib.resources
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ml.errors import ModelUnavailableError
+
+FETCH_COMMAND = "python manage.py fetch_models"
+
+_CHUNK_BYTES = 1 << 20
+# Seconds a download may stall (connect, or between two reads) before it fails;
+# a slow but moving download is never cut off.
+_DOWNLOAD_STALL_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class WeightFile:
+    name: str  # file name inside the model's folder; demucs reads meaning into it
+    sha256: str
+    size: int  # bytes
+    # Exactly one source: a URL to download from, or an installed package that ships the file.
+    url: str | None = None
+    package: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.url is None) == (self.package is None):
+            raise ValueError(f"{self.name}: give exactly one of url and package")
+
+    @property
+    def source(self) -> str:
+        """Where the file comes from, in words for messages."""
+        return self.url if self.url is not None else f"the installed package {self.package}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFiles:
+    name: str  # what the model's own loader calls it, e.g. "htdemucs_6s"
+    description: str  # one line for `fetch_models --list`
+    # Sub-folder of MODEL_DIR. One per loader: demucs treats every .th and .yaml
+    # in its folder as part of its repository.
+    folder: str
+    files: tuple[WeightFile, ...]
+
+
+HTDEMUCS_6S = "htdemucs_6s"
+
+CATALOGUE: dict[str, ModelFiles] = {
+    HTDEMUCS_6S: ModelFiles(
+        name=HTDEMUCS_6S,
+        description="Demucs 4 source separation: drums, bass, other, vocals, guitar, piano",
+        folder="demucs",
+        files=(
+            # The bag definition ("models: ['5c90dfd2']") ships with demucs 4.1.0 itself.
+            WeightFile(
+                name="htdemucs_6s.yaml",
+                sha256="207405151270af8fd81c2373c25d27950916682ac91dca7884a11ce13dad6f58",
+                size=21,
+                package="demucs.remote",
+            ),
+            # demucs/remote/files.txt lists it under root "hybrid_transformer/". The name
+            # is "<signature>-<first 8 hex digits of its sha256>"; demucs checks that prefix
+            # on load, we check the whole digest (which starts with it) and the size.
+            WeightFile(
+                name="5c90dfd2-34c22ccb.th",
+                sha256="34c22ccb381c6f9fdbf324f04e1e2fe21aaaf293f5ded163a162697ff9a02ddd",
+                size=54_996_327,
+                url="https://dl.fbaipublicfiles.com/demucs/hybrid_transformer/5c90dfd2-34c22ccb.th",
+            ),
+        ),
+    ),
+}
+
+
+class FileState(enum.Enum):
+    PRESENT = "present"
+    MISSING = "missing"
+    DAMAGED = "damaged"  # there, but not the pinned bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    file: WeightFile
+    path: Path
+    state: FileState
+
+
+def model_folder(name: str, *, model_dir: str | os.PathLike[str]) -> Path:
+    """Where the files of model ``name`` live under ``model_dir``."""
+    return Path(model_dir) / CATALOGUE[name].folder
+
+
+def check(name: str, *, model_dir: str | os.PathLike[str]) -> list[FileCheck]:
+    """The state of each file of model ``name``; reads and hashes what is there, changes nothing."""
+    folder = model_folder(name, model_dir=model_dir)
+    return [FileCheck(file=f, path=folder / f.name, state=_state(folder / f.name, f)) for f in CATALOGUE[name].files]
+
+
+def ensure(name: str, *, model_dir: str | os.PathLike[str], download: bool) -> Path:
+    """The folder holding every file of model ``name``, each verified.
+
+    Files that are missing or damaged are restored from their source: copied
+    from their package always, downloaded only when ``download`` is true.
+    Raises ModelUnavailableError naming the file, the folder and the command
+    that fetches it when a file cannot be had.
+    """
+    for item in check(name, model_dir=model_dir):
+        if item.state is FileState.PRESENT:
+            continue
+        if item.file.url is not None and not download:
+            raise ModelUnavailableError(f"{_whereabouts(item)} {_remedy(item.file)}")
+        try:
+            fetch(item.file, folder=item.path.parent)
+        except ModelUnavailableError as error:
+            raise ModelUnavailableError(f"{_whereabouts(item)} {error} {_remedy(item.file)}") from error
+    return model_folder(name, model_dir=model_dir)
+
+
+def fetch(file: WeightFile, *, folder: Path) -> Path:
+    """Put ``file`` into ``folder`` from its source, verified; returns its path.
+
+    The bytes go to a hidden ``.part`` file beside the target and are renamed
+    into place only once size and sha256 match, so a failed or refused fetch
+    leaves nothing behind, and a concurrent reader never sees half a file.
+    Raises ModelUnavailableError when the source cannot be read or does not
+    hold the pinned bytes.
+    """
+    target = folder / file.name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, part_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".part", dir=folder)
+    except OSError as error:
+        raise ModelUnavailableError(f"The folder {folder} is not writable.") from error
+    part = Path(part_name)
+    try:
+        digest = hashlib.sha256()
+        written = 0
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in _read_source(file):
+                    written += len(chunk)
+                    if written > file.size:
+                        break  # a wrong file may be huge: stop before it fills the disk
+                    digest.update(chunk)
+                    out.write(chunk)
+        except OSError as error:  # disk full, folder removed meanwhile
+            raise ModelUnavailableError(f"Writing {file.name} into {folder} failed.") from error
+        if written != file.size or digest.hexdigest() != file.sha256:
+            raise ModelUnavailableError(
+                f"The copy of {file.name} from {file.source} is damaged or a different version, "
+                "so it was not installed."
+            ) from ValueError(f"{written} bytes, sha256 {digest.hexdigest()}; expected {file.size}, {file.sha256}")
+        # mkstemp makes the file private to us; the worker reading it may run as another user.
+        part.chmod(0o644)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)  # gone already after a successful os.replace
+    return target
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _state(path: Path, file: WeightFile) -> FileState:
+    if not path.is_file():
+        return FileState.MISSING
+    # The size is free to read and catches truncated copies before hashing 50 MB.
+    if path.stat().st_size != file.size or file_sha256(path) != file.sha256:
+        return FileState.DAMAGED
+    return FileState.PRESENT
+
+
+def _read_source(file: WeightFile) -> Iterator[bytes]:
+    if file.package is not None:
+        try:
+            data = (importlib.resources.files(file.package) / file.name).read_bytes()
+        except (ModuleNotFoundError, OSError) as error:
+            raise ModelUnavailableError(
+                f"The installed package {file.package} should ship {file.name} but does not."
+            ) from error
+        yield data
+        return
+    assert file.url is not None
+    try:
+        with urllib.request.urlopen(file.url, timeout=_DOWNLOAD_STALL_SECONDS) as response:
+            while chunk := response.read(_CHUNK_BYTES):
+                yield chunk
+    except (urllib.error.URLError, OSError) as error:  # HTTP errors, no network, timeouts
+        raise ModelUnavailableError(f"Downloading from {file.url} failed.") from error
+
+
+def _whereabouts(item: FileCheck) -> str:
+    where = "is missing from" if item.state is FileState.MISSING else "is damaged or the wrong version in"
+    return f"The model file {item.file.name} {where} {item.path.parent}."
+
+
+def _remedy(file: WeightFile) -> str:
+    action = f"download it (about {file.size / 1e6:.0f} MB)" if file.url is not None else "install it"
+    return f"Run `{FETCH_COMMAND}` to {action}, or copy the file into that folder."
