@@ -65,7 +65,9 @@ class PipelineOptions:
     instruments: tuple[str, ...] | None = None
     separate: bool = False
     device: str | None = None
-    model_dir: Path | None = None  # where separation weights live (see ml.separation)
+    model_dir: Path | None = None  # where separation weights live (see ml.weights)
+    separation_model: str = "htdemucs_6s"
+    download_weights: bool = True  # fetch missing separation weights where there is internet
 
     def __post_init__(self) -> None:
         for name in self.instruments or ():
@@ -170,7 +172,8 @@ def _separate(audio: np.ndarray, *, options: PipelineOptions, progress: Callable
     from ml import separation
 
     return separation.separate(
-        audio, sample_rate=SAMPLE_RATE, model_dir=options.model_dir, device=options.device, progress=progress
+        audio, sample_rate=SAMPLE_RATE, model_dir=options.model_dir, model=options.separation_model,
+        device=options.device, download=options.download_weights, progress=progress,
     )
 
 

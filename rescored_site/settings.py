@@ -135,6 +135,9 @@ ALLOWED_AUDIO_EXTENSIONS = ["wav", "mp3", "flac", "ogg", "m4a"]
 # Where model weights live that no pip package ships (separation models):
 # `python manage.py fetch_models` fills it where the internet is reachable.
 MODEL_DIR = env.path("MODEL_DIR", default=VAR_DIR / "models")
+SEPARATION_MODEL = env("SEPARATION_MODEL", default="htdemucs_6s")
+# Whether a worker may download missing weights on first use (where the internet is reachable).
+MODEL_DOWNLOAD = env.bool("MODEL_DOWNLOAD", default=True)
 # A cookies file (Netscape format) for YouTube's age and bot checks, set by the admin.
 YOUTUBE_COOKIES_FILE = env("YOUTUBE_COOKIES_FILE", default="")
 # Which sites links may fetch from: None is YouTube only. Only tests widen it.

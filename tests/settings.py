@@ -15,3 +15,5 @@ JOB_STALE_AFTER_SECONDS = 4
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so a worker in another process can see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+# CI has no internet: a test that needs weights brings its own, never downloads.
+MODEL_DOWNLOAD = False

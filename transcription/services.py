@@ -294,6 +294,8 @@ def job_run(*, job_id: UUID) -> None:
         separate=job.separate,
         device=settings.ML_DEVICE or None,
         model_dir=Path(settings.MODEL_DIR),
+        separation_model=settings.SEPARATION_MODEL,
+        download_weights=settings.MODEL_DOWNLOAD,
     )
     clock = StageClock()
     with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS), tempfile.TemporaryDirectory() as stems_dir:

@@ -42,7 +42,8 @@ class Command(BaseCommand):
         separate = not no_separate and chosen != ("piano",)
         try:
             pipeline_options = PipelineOptions(
-                instruments=chosen, separate=separate, device=device, model_dir=Path(settings.MODEL_DIR)
+                instruments=chosen, separate=separate, device=device, model_dir=Path(settings.MODEL_DIR),
+                separation_model=settings.SEPARATION_MODEL, download_weights=settings.MODEL_DOWNLOAD,
             )
             with tempfile.TemporaryDirectory() as tmp:
                 audio_path, title = self._audio_for(input, Path(tmp))
