@@ -16,7 +16,7 @@ import numpy as np
 
 from ml.audio import load
 from ml.constants import TRANSKUN_SAMPLE_RATE
-from ml.errors import MLError
+from ml.errors import MLError, ModelUnavailableError
 from ml.notes import Track, Transcription
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ INSTRUMENTS = ("piano", "guitar", "bass", "vocals", "drums", "other")
 INSTRUMENT_NAMES = {
     "piano": "Piano", "guitar": "Guitar", "bass": "Bass", "vocals": "Vocals", "drums": "Drums", "other": "Other",
 }
+
+PIANO_BACKENDS = ("transkun", "bytedance")
 
 # The whole job is read, separated in one step, then transcribed stem by stem.
 SAMPLE_RATE = TRANSKUN_SAMPLE_RATE  # every stage works on 44.1 kHz audio
@@ -68,8 +70,12 @@ class PipelineOptions:
     model_dir: Path | None = None  # where separation weights live (see ml.weights)
     separation_model: str = "htdemucs_6s"
     download_weights: bool = True  # fetch missing separation weights where there is internet
+    # "transkun" (ships with its pip package) or "bytedance" (its checkpoint in model_dir).
+    piano_backend: str = "transkun"
 
     def __post_init__(self) -> None:
+        if self.piano_backend not in PIANO_BACKENDS:
+            raise UnknownInstrumentError(f"“{self.piano_backend}” is not a piano transcription backend.")
         for name in self.instruments or ():
             if name not in INSTRUMENTS:
                 raise UnknownInstrumentError(f"“{name}” is not an instrument Rescored can transcribe.")
@@ -128,7 +134,7 @@ def transcribe_recording(
         begin = start + index * share
         report(stage, begin)
         track = _transcribe_stem(
-            instrument, sources[instrument], device=options.device,
+            instrument, sources[instrument], options=options,
             progress=lambda f, stage=stage, begin=begin: report(stage, begin + share * min(f, 1.0)),
         )
         tracks.append(track)
@@ -154,10 +160,11 @@ def preload(device: str | torch.device | None = None) -> None:
 
 
 def _transcribe_stem(
-    instrument: str, audio: np.ndarray, *, device: str | None, progress: Callable[[float], None]
+    instrument: str, audio: np.ndarray, *, options: PipelineOptions, progress: Callable[[float], None]
 ) -> Track:
     if instrument == "piano":
-        notes = _piano_transcriber(device).transcribe(audio, progress=lambda done, total: progress(done / total))
+        transcriber = _piano_transcriber(options.device, backend=options.piano_backend, model_dir=options.model_dir)
+        notes = transcriber.transcribe(audio, progress=lambda done, total: progress(done / total))
         return Track(name=INSTRUMENT_NAMES["piano"], instrument="piano", program=0, notes=notes)
     if instrument == "drums":
         from ml.models import drums
@@ -190,10 +197,18 @@ def _write_stems(stems: dict[str, np.ndarray], stems_dir: Path) -> dict[str, Pat
     return separation.write_stems(stems, stems_dir, sample_rate=SAMPLE_RATE)
 
 
-def _piano_transcriber(device: str | torch.device | None) -> TranskunTranscriber:
+def _piano_transcriber(
+    device: str | torch.device | None, *, backend: str = "transkun", model_dir: Path | None = None
+) -> TranskunTranscriber:
     # Imported here, not at the top: torch and the model code take seconds and
     # hundreds of MB to import, and web processes import this module only to
     # enqueue jobs.
+    if backend == "bytedance":
+        from ml.models.bytedance_piano import ByteDancePianoTranscriber
+
+        if model_dir is None:
+            raise ModelUnavailableError("No folder for model files was given (the MODEL_DIR setting).")
+        return ByteDancePianoTranscriber.from_model_dir(model_dir=model_dir, device=device)
     from ml import registry
     from ml.models.transkun import TranskunTranscriber
 

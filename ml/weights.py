@@ -66,6 +66,7 @@ class ModelFiles:
 
 
 HTDEMUCS_6S = "htdemucs_6s"
+BYTEDANCE_PIANO = "bytedance_piano"
 
 CATALOGUE: dict[str, ModelFiles] = {
     HTDEMUCS_6S: ModelFiles(
@@ -88,6 +89,22 @@ CATALOGUE: dict[str, ModelFiles] = {
                 sha256="34c22ccb381c6f9fdbf324f04e1e2fe21aaaf293f5ded163a162697ff9a02ddd",
                 size=54_996_327,
                 url="https://dl.fbaipublicfiles.com/demucs/hybrid_transformer/5c90dfd2-34c22ccb.th",
+            ),
+        ),
+    ),
+    BYTEDANCE_PIANO: ModelFiles(
+        name=BYTEDANCE_PIANO,
+        description="ByteDance high-resolution piano transcription (Kong et al., CC BY 4.0), optional piano backend",
+        folder="bytedance_piano",
+        files=(
+            # Zenodo record 4034264, the URL piano_transcription_inference 0.0.6 downloads
+            # from (its inference.py). Zenodo publishes size and md5
+            # (22b961b77c1878239fec963362097045); the sha256 is of that same file.
+            WeightFile(
+                name="CRNN_note_F1=0.9677_pedal_F1=0.9186.pth",
+                sha256="c3fa9730725bf4a762f1c14bc80cd5986eacda01b026f5a4a2525cd607876141",
+                size=171_966_578,
+                url="https://zenodo.org/record/4034264/files/CRNN_note_F1%3D0.9677_pedal_F1%3D0.9186.pth?download=1",
             ),
         ),
     ),

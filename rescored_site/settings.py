@@ -136,6 +136,8 @@ ALLOWED_AUDIO_EXTENSIONS = ["wav", "mp3", "flac", "ogg", "m4a"]
 # `python manage.py fetch_models` fills it where the internet is reachable.
 MODEL_DIR = env.path("MODEL_DIR", default=VAR_DIR / "models")
 SEPARATION_MODEL = env("SEPARATION_MODEL", default="htdemucs_6s")
+# "transkun" ships with its pip package; "bytedance" needs its checkpoint in MODEL_DIR.
+PIANO_BACKEND = env("PIANO_BACKEND", default="transkun")
 # Whether a worker may download missing weights on first use (where the internet is reachable).
 MODEL_DOWNLOAD = env.bool("MODEL_DOWNLOAD", default=True)
 # A cookies file (Netscape format) for YouTube's age and bot checks, set by the admin.

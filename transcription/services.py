@@ -296,6 +296,7 @@ def job_run(*, job_id: UUID) -> None:
         model_dir=Path(settings.MODEL_DIR),
         separation_model=settings.SEPARATION_MODEL,
         download_weights=settings.MODEL_DOWNLOAD,
+        piano_backend=settings.PIANO_BACKEND,
     )
     clock = StageClock()
     with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS), tempfile.TemporaryDirectory() as stems_dir:

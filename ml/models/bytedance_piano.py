@@ -48,18 +48,11 @@ logger = logging.getLogger(__name__)
 SegmentProgress = Callable[[int, int], None]  # (segments_done, segments_total)
 
 # --- The checkpoint ---------------------------------------------------------------------
-# Catalogue name and MODEL_DIR sub-folder for ml.weights / fetch_models.
-MODEL_NAME = "bytedance_piano"
-FOLDER = "bytedance_piano"
-# Zenodo record 4034264 (CC BY 4.0), the URL piano_transcription_inference 0.0.6
-# downloads from (inference.py). Zenodo publishes size and md5
-# (22b961b77c1878239fec963362097045); the sha256 is of that same file.
-CHECKPOINT = weights.WeightFile(
-    name="CRNN_note_F1=0.9677_pedal_F1=0.9186.pth",
-    sha256="c3fa9730725bf4a762f1c14bc80cd5986eacda01b026f5a4a2525cd607876141",
-    size=171_966_578,
-    url="https://zenodo.org/record/4034264/files/CRNN_note_F1%3D0.9677_pedal_F1%3D0.9186.pth?download=1",
-)
+# Catalogue name and MODEL_DIR sub-folder for ml.weights / fetch_models; the
+# checkpoint (URL, size, checksum) is pinned in that catalogue.
+MODEL_NAME = weights.BYTEDANCE_PIANO
+FOLDER = weights.CATALOGUE[MODEL_NAME].folder
+CHECKPOINT = weights.CATALOGUE[MODEL_NAME].files[0]
 # The STFT kernels and mel filterbank: fixed, rebuilt by the model's constructor,
 # so a checkpoint may leave them out. Every other weight must come from the file.
 _FRONT_END_PREFIXES = ("spectrogram_extractor.", "logmel_extractor.")

@@ -62,3 +62,15 @@ def test_importing_the_pipeline_does_not_import_torch() -> None:
     # Web processes import the pipeline only to enqueue jobs; torch would cost seconds and memory.
     code = "import sys, ml.pipeline; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_bytedance_piano_backend_without_its_checkpoint_names_the_file(tmp_path):
+    from ml.errors import ModelUnavailableError
+    from ml.pipeline import PipelineOptions, transcribe_recording
+    from tests.synth import PIANO_PHRASE, render_notes, write_wav
+
+    wav = tmp_path / "phrase.wav"
+    write_wav(wav, render_notes(PIANO_PHRASE[:4]), 44100)
+    options = PipelineOptions(instruments=("piano",), piano_backend="bytedance", model_dir=tmp_path / "models")
+    with pytest.raises(ModelUnavailableError, match="CRNN_note_F1=0.9677"):
+        transcribe_recording(wav, options=options)

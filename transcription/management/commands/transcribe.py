@@ -44,6 +44,7 @@ class Command(BaseCommand):
             pipeline_options = PipelineOptions(
                 instruments=chosen, separate=separate, device=device, model_dir=Path(settings.MODEL_DIR),
                 separation_model=settings.SEPARATION_MODEL, download_weights=settings.MODEL_DOWNLOAD,
+                piano_backend=settings.PIANO_BACKEND,
             )
             with tempfile.TemporaryDirectory() as tmp:
                 audio_path, title = self._audio_for(input, Path(tmp))
