@@ -6,7 +6,6 @@ the code (and ml.constants) was written against.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import threading
 from collections.abc import Callable
@@ -18,8 +17,8 @@ import torch
 
 from ml.errors import ModelUnavailableError
 from ml.models import transkun
+from ml.weights import file_sha256
 
-_HASH_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +55,18 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def get_model(name: str, *, device: str | torch.device | None = None) -> torch.nn.Module:
-    """The named model on ``device`` (default: CUDA when present), loaded once per process."""
+def canonical_device(device: str | torch.device | None) -> torch.device:
+    """``device``, or CUDA when present, in the one spelling every model cache keys on."""
     device = torch.device(device) if device is not None else default_device()
     if device.type == "cuda" and device.index is None:
         # "cuda" and "cuda:0" are the same GPU; one copy of the model is enough.
         device = torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+def get_model(name: str, *, device: str | torch.device | None = None) -> torch.nn.Module:
+    """The named model on ``device`` (default: CUDA when present), loaded once per process."""
+    device = canonical_device(device)
     key = (name, str(device))
     with _cache_lock:
         if key not in _cache:
@@ -89,11 +94,8 @@ def verify_sha256(path: Path, expected: str) -> None:
         raise ModelUnavailableError(
             f"The transcription model is not available: its file {path.name} is missing on the server."
         )
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(_HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    if digest.hexdigest() != expected:
+    digest = file_sha256(path)
+    if digest != expected:
         raise ModelUnavailableError(
             f"The transcription model is not available: its file {path.name} is damaged or the wrong version."
-        ) from ValueError(f"{path}: sha256 {digest.hexdigest()}, expected {expected}")
+        ) from ValueError(f"{path}: sha256 {digest}, expected {expected}")

@@ -23,7 +23,6 @@ Pedal events are not computed: the pedal model is not even built.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -40,6 +39,7 @@ from piano_transcription_inference.piano_vad import note_detection_with_onset_of
 
 from ml import constants as C
 from ml import weights
+from ml.registry import canonical_device
 from ml.errors import ModelUnavailableError
 from ml.notes import Note
 
@@ -96,7 +96,7 @@ def checkpoint_path(*, model_dir: str | os.PathLike[str], checkpoint: weights.We
         raise ModelUnavailableError(f"The model file {checkpoint.name} is missing from {folder}. {remedy}")
     size = path.stat().st_size
     # The size is free to read and catches truncated copies before hashing 170 MB.
-    digest = _sha256(path) if size == checkpoint.size else None
+    digest = weights.file_sha256(path) if size == checkpoint.size else None
     if digest != checkpoint.sha256:
         raise ModelUnavailableError(
             f"The model file {checkpoint.name} is damaged or the wrong version in {folder}. {remedy}"
@@ -139,7 +139,7 @@ def load_model(
     checkpoint: weights.WeightFile = CHECKPOINT,
 ) -> torch.nn.Module:
     """The note model from ``model_dir`` on ``device`` (default: CUDA when present), loaded once per process."""
-    device = _canonical_device(device)
+    device = canonical_device(device)
     path = (Path(model_dir) / FOLDER / checkpoint.name).resolve()
     key = (str(path), str(device))
     with _cache_lock:
@@ -365,21 +365,3 @@ def _note(key: int, begin: int, end: int, onset_shift: float, offset_shift: floa
         offset=offset,
         velocity=min(max(int(velocity * pti.velocity_scale), C.MIDI_VELOCITY_MIN), C.MIDI_VELOCITY_MAX),
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _canonical_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type == "cuda" and device.index is None:
-        # "cuda" and "cuda:0" are the same GPU: one cached model, not two.
-        device = torch.device("cuda", torch.cuda.current_device())
-    return device

@@ -20,6 +20,7 @@ from demucs.apply import BagOfModels, apply_model
 from demucs.pretrained import get_model
 
 from ml import weights
+from ml.registry import canonical_device
 from ml.audio import load
 from ml.errors import ModelUnavailableError
 
@@ -57,7 +58,7 @@ class Separator:
         overlap: float = DEFAULT_OVERLAP,
         shifts: int = 0,
     ) -> None:
-        self.device = _canonical_device(device)
+        self.device = canonical_device(device)
         self._model = load_model(model, model_dir=model_dir, device=self.device, download=download)
         longest = self._model.max_allowed_segment
         self.segment = float(longest) if segment is None else segment
@@ -206,13 +207,3 @@ def load_model(
                 ) from error
             _cache[key] = model.to(device).eval()
         return _cache[key]
-
-
-def _canonical_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type == "cuda" and device.index is None:
-        # "cuda" and "cuda:0" are the same GPU: one cached model, not two.
-        device = torch.device("cuda", torch.cuda.current_device())
-    return device

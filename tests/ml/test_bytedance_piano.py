@@ -104,14 +104,6 @@ def test_model_is_loaded_once_per_process_and_device(released: Released, transcr
     assert again is transcriber.model
 
 
-def test_default_device_is_cuda_when_present(monkeypatch) -> None:
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
-    assert bd._canonical_device(None) == torch.device("cuda", 0)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert bd._canonical_device(None) == torch.device("cpu")
-
-
 def test_missing_checkpoint_names_the_file_and_the_command(tmp_path: Path) -> None:
     assert not bd.available(model_dir=tmp_path)
     with pytest.raises(ModelUnavailableError) as raised:

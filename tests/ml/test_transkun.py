@@ -82,6 +82,16 @@ def test_default_device_is_cuda_when_present(monkeypatch) -> None:
     assert registry.default_device() == torch.device("cpu")
 
 
+def test_every_model_cache_spells_the_default_gpu_one_way(monkeypatch) -> None:
+    # Transkun, demucs and the ByteDance model all key their caches on this.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    assert registry.canonical_device(None) == torch.device("cuda", 0)
+    assert registry.canonical_device("cuda") == registry.canonical_device("cuda:0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert registry.canonical_device(None) == torch.device("cpu")
+
+
 @pytest.fixture
 def copied_package(tmp_path: Path, monkeypatch) -> Iterator[Path]:
     """An importable copy of transkun.pretrained, so a test can damage its files."""

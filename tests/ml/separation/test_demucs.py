@@ -163,12 +163,6 @@ def test_a_chunk_longer_than_the_model_takes_is_refused(tiny_model_dir: Path) ->
         Separator(model_dir=tiny_model_dir, model=TINY, device="cpu", download=False, segment=2 * TINY_SEGMENT_SECONDS)
 
 
-def test_default_device_is_cuda_when_present(monkeypatch) -> None:
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
-    assert separation._canonical_device(None) == torch.device("cuda", 0)
-
-
 def test_missing_weights_name_the_file_the_folder_and_fetch_models(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailableError) as caught:
         Separator(model_dir=tmp_path, device="cpu", download=False)
