@@ -76,6 +76,9 @@ def to_pdf(musicxml: str, *, title: str) -> bytes:
 def render_svg_pages(musicxml: str) -> list[str]:
     """The engraved score as one SVG per A4 page."""
     toolkit = verovio.toolkit()
+    # Verovio finds its fonts by itself only in the main thread; web servers and
+    # workers engrave from other threads, so name the folder explicitly.
+    toolkit.setResourcePath(str(_VEROVIO_DATA))
     toolkit.setOptions(_VEROVIO_OPTIONS)
     if not toolkit.loadData(musicxml):
         raise EngravingError()
@@ -91,7 +94,7 @@ def _font_dir() -> str:
 @functools.cache
 def _unpack_fonts() -> tempfile.TemporaryDirectory[str]:
     folder = tempfile.TemporaryDirectory(prefix="rescored-fonts-")
-    data = Path(verovio.__file__).parent / "data"
+    data = _VEROVIO_DATA
     for sheet in _FONT_SHEETS:
         for index, (family, woff2) in enumerate(_FONT_FACES.findall((data / sheet).read_text())):
             font = TTFont(io.BytesIO(base64.b64decode(woff2)))
@@ -105,3 +108,4 @@ def _unpack_fonts() -> tempfile.TemporaryDirectory[str]:
 
 
 _FONT_LOCK = threading.Lock()
+_VEROVIO_DATA = Path(verovio.__file__).parent / "data"

@@ -77,6 +77,6 @@ def page(monkeypatch):
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic"],
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}).new_page()
         yield page
         browser.close()

@@ -39,4 +39,10 @@ def test_upload_watch_live_progress_and_see_the_score(page, live_server_url, sta
     # abcjs drew a grand staff: two staves per system, with notes on them.
     assert page.locator(".abc-render svg .abcjs-staff").count() >= 2
     assert page.locator(".abc-render svg .abcjs-note").count() > 20
-    assert page.get_by_role("link", name="Download MIDI").is_visible()
+    # Each export downloads a real file of its kind.
+    signatures = {"MIDI": b"MThd", "MusicXML": b"<?xml", "PDF": b"%PDF", "ABC": b"X:1"}
+    for label, signature in signatures.items():
+        with page.expect_download() as download:
+            page.get_by_role("link", name=label, exact=True).click()
+        assert download.value.failure() is None, (label, download.value.failure())
+        assert download.value.path().read_bytes().startswith(signature), label

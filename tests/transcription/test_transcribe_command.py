@@ -13,6 +13,8 @@ def test_writes_midi_and_abc(piano_wav, tmp_path):
     assert len(midi.instruments[0].notes) > 10
     abc = (out / "score.abc").read_text()
     assert abc.startswith("X:1") and "K:" in abc
+    assert "<score-partwise" in (out / "score.musicxml").read_text()
+    assert (out / "score.pdf").read_bytes().startswith(b"%PDF")
     # One MIDI per track beside the score; solo piano needs no separation, so no stems.
     assert pretty_midi.PrettyMIDI(str(out / "piano.mid")).instruments[0].notes
     assert not (out / "stems").exists()

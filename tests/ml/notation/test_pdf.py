@@ -98,3 +98,15 @@ def test_every_page_renders_with_staves_notes_and_a_title(long_score, tmp_path):
     assert ink(title_band) > 0.002
     dark_columns = {i % width for i, p in enumerate(title_band) if p < 128}
     assert abs((min(dark_columns) + max(dark_columns)) / 2 - width / 2) < width * 0.05
+
+
+def test_engraves_from_a_thread_other_than_the_main_one():
+    # Django serves downloads from worker threads, where verovio does not find its
+    # fonts unless told where they are.
+    from concurrent.futures import ThreadPoolExecutor
+
+    xml = to_musicxml(Transcription(tracks=[Track("Piano", "piano", notes=[Note(60, 0.0, 0.5, 80)])], duration=1.0),
+                      title="Threaded")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pdf = pool.submit(to_pdf, xml, title="Threaded").result()
+    assert pdf.startswith(b"%PDF")

@@ -3,8 +3,8 @@ the pipeline without the web app.
 
 A stable interface: DIR/score.mid and DIR/score.abc are always written, and
 `transcribe FILE --out DIR` alone transcribes solo piano as it always has. Later
-versions add files beside them (one MIDI per track: DIR/<instrument>.mid), never
-change these.
+versions add files beside them (DIR/score.musicxml, DIR/score.pdf, one MIDI per
+track: DIR/<instrument>.mid), never change these.
 """
 import tempfile
 from pathlib import Path
@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from ml.errors import MLError
 from ml.midi import write_midi
 from ml.notation.abc import to_abc
+from ml.notation.musicxml import to_musicxml
+from ml.notation.pdf import to_pdf
 from ml.notes import Transcription
 from ml.pipeline import INSTRUMENTS, PipelineOptions, transcribe_recording
 from ml.sources import download_audio, fetch_metadata, normalize_youtube_url
@@ -81,8 +83,11 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         write_midi(transcription, out / "score.mid")
         (out / "score.abc").write_text(to_abc(transcription, title=title), encoding="utf-8")
+        musicxml = to_musicxml(transcription, title=title)
+        (out / "score.musicxml").write_text(musicxml, encoding="utf-8")
+        (out / "score.pdf").write_bytes(to_pdf(musicxml, title=title))
         for track in transcription.tracks:
             write_midi(Transcription(tracks=[track], duration=transcription.duration), out / f"{track.instrument}.mid")
         notes = sum(len(t.notes) for t in transcription.tracks)
         names = ", ".join(t.name for t in transcription.tracks)
-        self.stdout.write(f"{notes} notes ({names}) → {out / 'score.mid'}, {out / 'score.abc'}")
+        self.stdout.write(f"{notes} notes ({names}) → {out}/score.mid, score.abc, score.musicxml, score.pdf")
