@@ -74,3 +74,19 @@ def test_bytedance_piano_backend_without_its_checkpoint_names_the_file(tmp_path)
     options = PipelineOptions(instruments=("piano",), piano_backend="bytedance", model_dir=tmp_path / "models")
     with pytest.raises(ModelUnavailableError, match="CRNN_note_F1=0.9677"):
         transcribe_recording(wav, options=options)
+
+
+def test_drums_without_separation_come_back_as_a_drum_track(tmp_path):
+    from ml.pipeline import PipelineOptions, transcribe_recording
+    from tests import drum_synth
+    from tests.synth import write_wav
+
+    played = drum_synth.groove(bars=2, bpm=100)
+    wav = tmp_path / "groove.wav"
+    write_wav(wav, drum_synth.render(played), 44100)
+    result = transcribe_recording(wav, options=PipelineOptions(instruments=("drums",)))
+    (track,) = result.transcription.tracks
+    assert track.is_drum and track.name == "Drums"
+    kicks_played = sum(1 for n in played if n.pitch == 36)
+    kicks_found = sum(1 for n in track.notes if n.pitch == 36)
+    assert abs(kicks_found - kicks_played) <= 1, (kicks_found, kicks_played)
