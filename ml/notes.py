@@ -7,7 +7,7 @@ whenever the shape changes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1

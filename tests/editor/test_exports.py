@@ -6,8 +6,6 @@ import pretty_midi
 import pytest
 from django.urls import reverse
 
-from tests.editor.test_score_page import score  # noqa: F401 - the fixture
-
 pytestmark = pytest.mark.django_db
 
 

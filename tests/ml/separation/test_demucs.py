@@ -20,7 +20,6 @@ from demucs.states import get_state, save_with_checksum
 from ml import audio, weights
 from ml.errors import ModelUnavailableError
 from ml.separation import SEPARATED_SAMPLE_RATE, Separator, separate, write_stems
-from ml.separation import demucs as separation
 from tests.synth import write_wav
 
 TINY = "tiny_htdemucs_6s"
