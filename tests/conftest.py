@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 from rescored_site import embedded_redis
 from tests import factories
+
+# In CI the property tests replay the same examples every run, so a green main stays
+# green; local runs keep exploring new ones (and pin what they find with @example).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session", autouse=True)

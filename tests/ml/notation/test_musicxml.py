@@ -10,7 +10,7 @@ import music21
 import musicxml
 import xmlschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -71,6 +71,11 @@ def read_back(xml: str) -> list[list[tuple[int, float, float]]]:
     """Per staff (music21 reads a piano part as two), (midi, onset, duration) in
     quarter lengths as music21 reads them, tied notes joined into one."""
     score = music21.converter.parseData(xml, format="musicxml")
+    # music21 joins ties only between equal Pitch objects, and a G with a written
+    # natural sign is not equal to a plain G; both sound the same, so drop the sign.
+    for pitch in score.pitches:
+        if pitch.accidental is not None and pitch.accidental.name == "natural":
+            pitch.accidental = None
     staves = []
     for part in score.parts:
         joined = part.stripTies()
@@ -305,6 +310,13 @@ def transcriptions(draw: st.DrawFn) -> Transcription:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(transcriptions(), st.one_of(st.none(), st.floats(40.0, 240.0)))
+@example(  # a natural after a sharp, tied over a bar line (music21 once read it as two notes)
+    Transcription(
+        tracks=[Track("Piano", "piano", 0, False, [Note(21, 0.0, 1.0, 80), Note(31, 6.0, 8.0, 80), Note(32, 3.0, 6.0, 80)])],
+        duration=20.0,
+    ),
+    None,
+)
 def test_any_notes_give_valid_musicxml_with_full_measures_and_every_note_kept(transcription, tempo):
     xml = to_musicxml(transcription, title="Property", tempo_bpm=tempo)
     root = valid(xml)
