@@ -15,6 +15,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+import soxr
 
 from ml.constants import PROBE_DECODE_SECONDS
 from ml.errors import AudioError
@@ -94,6 +95,23 @@ def load(path: str | os.PathLike[str], *, sample_rate: int, mono: bool) -> np.nd
         # channels at -3 dB each, which can push correlated stereo past full scale.
         return samples.mean(axis=1, dtype=np.float32)
     return samples.copy()  # np.frombuffer over bytes is read-only; callers may write
+
+
+def mono_at(audio: str | os.PathLike[str] | np.ndarray, *, target_rate: int, sample_rate: int | None) -> np.ndarray:
+    """A file, or a waveform ``(samples,)``/``(samples, channels)`` at ``sample_rate``,
+    as float32 mono at ``target_rate``: what the single-channel models take."""
+    if not isinstance(audio, np.ndarray):
+        return load(audio, sample_rate=target_rate, mono=True)
+    if sample_rate is None:
+        raise TypeError("sample_rate is required when audio is a waveform")
+    samples = np.asarray(audio, dtype=np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1, dtype=np.float32)
+    if samples.size == 0:
+        raise AudioError(NO_SOUND_MESSAGE)
+    if sample_rate != target_rate:
+        samples = soxr.resample(samples, sample_rate, target_rate).astype(np.float32, copy=False)
+    return samples
 
 
 def _existing_file(path: str | os.PathLike[str]) -> Path:

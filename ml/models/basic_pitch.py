@@ -26,12 +26,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import onnxruntime
-import soxr
 
 from ml import postprocess
-from ml.audio import load
+from ml.audio import mono_at
 from ml.constants import MIDI_VELOCITY_MAX, MIDI_VELOCITY_MIN
-from ml.errors import AudioError, ModelUnavailableError
+from ml.errors import ModelUnavailableError
 from ml.notes import Note, Track
 from ml.registry import verify_sha256
 
@@ -194,7 +193,7 @@ def transcribe(
     per chunk; the notes do not depend on it beyond rounding at the seams.
     """
     settings = INSTRUMENTS[instrument]
-    samples = _mono_at_model_rate(audio, sample_rate=sample_rate)
+    samples = mono_at(audio, target_rate=SAMPLE_RATE, sample_rate=sample_rate)
     notes = decode(samples, settings=settings, chunk_seconds=chunk_seconds, progress=progress)
     notes = clean_up(notes, settings=settings)
     return Track(name=settings.name, instrument=instrument, program=settings.program, notes=notes)
@@ -212,20 +211,6 @@ def clean_up(notes: list[Note], *, settings: InstrumentSettings) -> list[Note]:
     # Last: merging and monophonic cuts can leave splinters.
     return postprocess.drop_short_notes(notes, min_seconds=settings.min_note_seconds)
 
-
-def _mono_at_model_rate(audio: str | os.PathLike[str] | np.ndarray, *, sample_rate: int | None) -> np.ndarray:
-    if not isinstance(audio, np.ndarray):
-        return load(audio, sample_rate=SAMPLE_RATE, mono=True)
-    if sample_rate is None:
-        raise TypeError("sample_rate is required when audio is a waveform")
-    samples = np.asarray(audio, dtype=np.float32)
-    if samples.ndim == 2:
-        samples = samples.mean(axis=1, dtype=np.float32)
-    if samples.size == 0:
-        raise AudioError("This recording is zero seconds long, so there is nothing to transcribe.")
-    if sample_rate != SAMPLE_RATE:
-        samples = soxr.resample(samples, sample_rate, SAMPLE_RATE).astype(np.float32, copy=False)
-    return samples
 
 
 @dataclass(frozen=True, slots=True)

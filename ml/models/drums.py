@@ -25,13 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import soxr
 
-from ml.audio import NO_SOUND_MESSAGE, load
+from ml.audio import mono_at
 from ml.drums import constants as c
 from ml.drums import events, nmd, templates
 from ml.drums.spectrogram import band_frequencies, mel_spectrogram, n_frames
-from ml.errors import AudioError
 from ml.notes import Note, Track
 
 Progress = Callable[[float], None]  # fraction of the recording done, 0..1
@@ -69,7 +67,7 @@ def transcribe(
     ``settings`` overrides the decision thresholds (for evaluation).
     """
     settings = settings or events.Settings()
-    samples = _mono_at_model_rate(audio, sample_rate=sample_rate)
+    samples = mono_at(audio, target_rate=SAMPLE_RATE, sample_rate=sample_rate)
     track = Track(name=TRACK_NAME, instrument=INSTRUMENT, program=0, is_drum=True)
     peak = float(np.abs(samples).max())
     if peak < SILENCE_PEAK:
@@ -155,18 +153,3 @@ def notes_from_analysis(analysis: Analysis, samples: np.ndarray, *, settings: ev
         for pitch, onset, velocity in zip(pitches, onsets, events.velocities(hits, settings=settings))
     ]
     return sorted(notes, key=lambda n: (n.onset, n.pitch))
-
-
-def _mono_at_model_rate(audio: str | os.PathLike[str] | np.ndarray, *, sample_rate: int | None) -> np.ndarray:
-    if not isinstance(audio, np.ndarray):
-        return load(audio, sample_rate=SAMPLE_RATE, mono=True)
-    if sample_rate is None:
-        raise TypeError("sample_rate is required when audio is a waveform")
-    samples = np.asarray(audio, dtype=np.float32)
-    if samples.ndim == 2:
-        samples = samples.mean(axis=1, dtype=np.float32)
-    if samples.size == 0:
-        raise AudioError(NO_SOUND_MESSAGE)
-    if sample_rate != SAMPLE_RATE:
-        samples = soxr.resample(samples, sample_rate, SAMPLE_RATE).astype(np.float32, copy=False)
-    return samples
