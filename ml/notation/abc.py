@@ -8,7 +8,6 @@ from __future__ import annotations
 from ml.notation.measures import Piece, layout_bars
 from ml.notation.quantize import BEATS_PER_BAR, QuantizedScore, quantize_transcription
 from ml.notation.spelling import LETTERS, Spelled
-from ml.notation.tempo import estimate_tempo
 from ml.notes import Transcription
 
 _ACCIDENTAL_MARKS = {-1: "_", 0: "=", 1: "^"}
@@ -23,9 +22,6 @@ def to_abc(
     bars_per_line: int = 4,
 ) -> str:
     """ABC for the whole transcription; the tempo is estimated from the notes when not given."""
-    if tempo_bpm is None:
-        # Drums too: they are not written yet, but they carry the beat best.
-        tempo_bpm = estimate_tempo(n for t in transcription.tracks for n in t.notes)
     score = quantize_transcription(transcription, tempo_bpm=tempo_bpm, steps_per_quarter=steps_per_quarter)
     return render_abc(score, title=title, bars_per_line=bars_per_line)
 

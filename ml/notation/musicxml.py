@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from ml.notation.measures import Piece, layout_bars
 from ml.notation.quantize import BEATS_PER_BAR, Part, QuantizedScore, Staff, quantize_transcription
 from ml.notation.spelling import LETTERS, Spelled
-from ml.notation.tempo import estimate_tempo
 from ml.notes import Transcription
 
 DOCTYPE = (
@@ -36,8 +35,6 @@ def to_musicxml(
 ) -> str:
     """MusicXML for the whole transcription; the tempo is estimated from the notes when
     not given, exactly as ``to_abc`` does, so both writers quantise alike."""
-    if tempo_bpm is None:
-        tempo_bpm = estimate_tempo(n for t in transcription.tracks for n in t.notes)
     score = quantize_transcription(transcription, tempo_bpm=tempo_bpm, steps_per_quarter=steps_per_quarter)
     # The quantiser keeps the pitched tracks in order, one part each.
     programs = [t.program for t in transcription.tracks if not t.is_drum]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ml.notation.tempo import estimate_tempo
 from ml.notes import Note, Track, Transcription
 
 MIDDLE_C = 60
@@ -67,13 +68,17 @@ class QuantizedScore:
 
 
 def quantize_transcription(
-    transcription: Transcription, *, tempo_bpm: float, steps_per_quarter: int = 4
+    transcription: Transcription, *, tempo_bpm: float | None = None, steps_per_quarter: int = 4
 ) -> QuantizedScore:
     """Snap every pitched note to a grid of ``steps_per_quarter`` steps per beat.
 
-    The first onset becomes the downbeat of bar 1. Drum tracks are skipped: they
-    need a percussion staff, which this engine does not write yet.
+    The tempo is estimated from the notes when not given. The first onset becomes
+    the downbeat of bar 1. Drum tracks are skipped: they need a percussion staff,
+    which this engine does not write yet.
     """
+    if tempo_bpm is None:
+        # Drums too: they are not written yet, but they carry the beat best.
+        tempo_bpm = estimate_tempo(n for t in transcription.tracks for n in t.notes)
     if tempo_bpm <= 0:
         raise ValueError(f"tempo must be positive, got {tempo_bpm}")
     if steps_per_quarter not in (1, 2, 4, 8):
