@@ -16,14 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import mir_eval
 import numpy as np
 
+from bench.metrics import ONSET_TOLERANCE, onset_f1
 from ml import postprocess
 from ml.models.basic_pitch import INSTRUMENTS, SAMPLE_RATE, InstrumentSettings, clean_up, decode
 from ml.notes import Note
-
-ONSET_TOLERANCE = 0.05  # seconds, mir_eval's customary value
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,22 +128,6 @@ MATERIAL: dict[str, tuple[list[Note], Timbre]] = {
     "vocals": (_sung_melody(), SUNG),
     "other": (_organ_chords(), ORGAN),
 }
-
-
-def onset_f1(reference: list[Note], estimate: list[Note]) -> float:
-    """mir_eval note-onset F1 (pitches compared in Hz, as mir_eval expects)."""
-    def arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
-        intervals = np.array([[n.onset, n.offset] for n in notes]).reshape(-1, 2)
-        return intervals, 440.0 * 2.0 ** ((np.array([n.pitch for n in notes], dtype=float) - 69) / 12)
-
-    if not estimate:
-        return 0.0
-    ref_intervals, ref_hz = arrays(reference)
-    est_intervals, est_hz = arrays(estimate)
-    _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-        ref_intervals, ref_hz, est_intervals, est_hz, onset_tolerance=ONSET_TOLERANCE, offset_ratio=None
-    )
-    return float(f1)
 
 
 # Decoder thresholds to try instead of the table's, one at a time.

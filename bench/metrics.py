@@ -44,6 +44,16 @@ def note_arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
     return intervals, midi_to_hz(n.pitch for n in notes)
 
 
+def onset_f1(reference: list[Note], estimate: list[Note]) -> float:
+    """mir_eval note-onset F1 of one note list against another: pitch equal, onset within 50 ms."""
+    if not estimate:
+        return 0.0  # mir_eval warns on an empty estimate; nothing found scores 0
+    _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
+        *note_arrays(reference), *note_arrays(estimate), onset_tolerance=ONSET_TOLERANCE, offset_ratio=None
+    )
+    return float(f1)
+
+
 def _ratio(numerator: int, denominator: int) -> float:
     # Nothing to find (or nothing claimed) is vacuously perfect: silence
     # transcribed as silence scores 1.0.

@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import time
 
-import mir_eval
 import numpy as np
 import torch
 
+from bench.metrics import onset_f1
 from ml import registry
 from ml.constants import TRANSKUN_SAMPLE_RATE
 from ml.models.transkun import TranskunTranscriber, segment_count
@@ -34,18 +34,6 @@ def repeated_phrase(seconds: float) -> list[Note]:
         for i in range(copies)
         for n in PIANO_PHRASE
     ]
-
-
-def onset_f1(reference: list[Note], estimate: list[Note]) -> float:
-    def arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
-        return (
-            np.array([[n.onset, n.offset] for n in notes]).reshape(-1, 2),
-            np.array([440.0 * 2 ** ((n.pitch - 69) / 12) for n in notes]),
-        )
-
-    return mir_eval.transcription.precision_recall_f1_overlap(
-        *arrays(reference), *arrays(estimate), onset_tolerance=0.05, offset_ratio=None
-    )[2]
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from bench.basic_pitch_eval import MATERIAL, ORGAN, PLUCKED_GUITAR, onset_f1, render
+from bench.basic_pitch_eval import MATERIAL, ORGAN, PLUCKED_GUITAR, render
+from bench.metrics import note_arrays, onset_f1
 from ml.errors import ModelUnavailableError
 from ml.models import basic_pitch
 from ml.notes import Note
@@ -99,12 +100,8 @@ def test_chunked_transcription_matches_a_whole_file_pass():
     assert fractions == pytest.approx([i / 7 for i in range(1, 8)])
     assert abs(len(chunked) - len(whole)) <= 1
     # Same notes: pitch equal, onset within 50 ms, offset within 20% of the duration or 50 ms.
-    def arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
-        hz = [440.0 * 2 ** ((n.pitch - 69) / 12) for n in notes]
-        return np.array([[n.onset, n.offset] for n in notes]), np.array(hz)
-
     _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-        *arrays(whole), *arrays(chunked), onset_tolerance=0.05, offset_ratio=0.2, offset_min_tolerance=0.05
+        *note_arrays(whole), *note_arrays(chunked), onset_tolerance=0.05, offset_ratio=0.2, offset_min_tolerance=0.05
     )
     assert f1 >= 0.95  # measured 1.0
     held = [n for n in chunked if n.pitch == 48]

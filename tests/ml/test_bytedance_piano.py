@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import mir_eval
 import numpy as np
 import pytest
 import torch
@@ -29,6 +28,7 @@ from ml import weights
 from ml.errors import ModelUnavailableError
 from ml.models import bytedance_piano as bd
 from ml.notes import Note
+from bench.metrics import onset_f1
 from tests.synth import PIANO_PHRASE, SAMPLE_RATE, render_notes
 
 # 1 s segments (the model was trained on 10 s) keep each CPU forward pass short;
@@ -337,17 +337,6 @@ def test_silence_gives_no_notes(transcriber) -> None:
 
 
 # --- Accuracy with the real checkpoint --------------------------------------------------
-
-
-def onset_f1(reference: list[Note], estimate: list[Note]) -> float:
-    def arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
-        intervals = np.array([[n.onset, n.offset] for n in notes]).reshape(-1, 2)
-        return intervals, np.array([440.0 * 2 ** ((n.pitch - 69) / 12) for n in notes])
-
-    _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-        *arrays(reference), *arrays(estimate), onset_tolerance=0.05, offset_ratio=None
-    )
-    return f1
 
 
 @pytest.mark.slow

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import mir_eval
 import numpy as np
 import pytest
 import torch
@@ -19,6 +18,7 @@ from ml import registry
 from ml.errors import ModelUnavailableError
 from ml.models import transkun
 from ml.notes import Note
+from bench.metrics import onset_f1
 from tests.synth import PIANO_PHRASE
 
 SPEC = registry.MODELS[registry.TRANSKUN]
@@ -163,17 +163,6 @@ def test_segment_count_follows_the_model_arithmetic() -> None:
     step = 345 * 1024
     assert transkun.segment_count(model, 0) == -(-(2 * 8 * 44100) // step)
     assert transkun.segment_count(model, 60 * 44100) == -(-(76 * 44100) // step)
-
-
-def onset_f1(reference: list[Note], estimate: list[Note]) -> float:
-    def arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
-        intervals = np.array([[n.onset, n.offset] for n in notes]).reshape(-1, 2)
-        return intervals, np.array([440.0 * 2 ** ((n.pitch - 69) / 12) for n in notes])
-
-    _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-        *arrays(reference), *arrays(estimate), onset_tolerance=0.05, offset_ratio=None
-    )
-    return f1
 
 
 @pytest.mark.slow

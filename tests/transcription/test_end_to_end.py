@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 
-import mir_eval
-import numpy as np
 import pretty_midi
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
+from bench.metrics import onset_f1
 from ml.notes import Transcription
 from tests.factories import upload_of
 from tests.synth import PIANO_PHRASE
@@ -20,20 +19,6 @@ from transcription.events import job_group_name
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def onset_f1(reference, estimated) -> float:
-    def arrays(notes):
-        intervals = np.array([[n.onset, n.offset] for n in notes]).reshape(-1, 2)
-        pitches = np.array([440.0 * 2 ** ((n.pitch - 69) / 12) for n in notes])
-        return intervals, pitches
-
-    ref_i, ref_p = arrays(reference)
-    est_i, est_p = arrays(estimated)
-    _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-        ref_i, ref_p, est_i, est_p, onset_tolerance=0.05, offset_ratio=None
-    )
-    return f1
 
 
 def listen_to_job(job):
