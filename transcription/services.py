@@ -24,6 +24,7 @@ from ml import pipeline as ml_pipeline
 from ml.errors import MLError
 from ml.midi import write_midi
 from ml.notation.abc import to_abc
+from ml.notation.engrave import engrave
 from ml.pipeline import PipelineOptions, PipelineResult
 from ml.sources import YOUTUBE_ONLY, download_audio, fetch_metadata, normalize_youtube_url
 from transcription import queues
@@ -322,7 +323,8 @@ def job_complete(*, job_id: UUID, result: PipelineResult, timings: StageClock) -
         if job is None or job.is_finished:
             return None
         abc = to_abc(transcription, title=job.title)
-        score = Score(job=job, title=job.title, notes=transcription.to_dict(), abc=abc)
+        doc = engrave(transcription, title=job.title)
+        score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict(), abc=abc)
         score.midi.save("score.mid", ContentFile(midi_bytes), save=False)
         score.save()
         for instrument, path in result.stems.items():
