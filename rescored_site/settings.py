@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "accounts",
     "transcription",
     "editor",
+    "axes",  # login attempts: counted per username and address, locked out past a limit
 ]
 
 MIDDLEWARE = [
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the "too many attempts" page
 ]
 
 ROOT_URLCONF = "rescored_site.urls"
@@ -99,6 +101,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The throttling backend first: it refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login rate limiting (django-axes): this many failures for one username from one
+# address locks that pair out for the cool-off time; a success resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_MINUTES", default=15.0) / 60  # hours, as axes counts
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Mail (password reset): printed to the console unless EMAIL_URL names an SMTP
+# server, e.g. smtp+tls://user:password@smtp.example.org:587
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Rescored <noreply@localhost>")
+
+# What one user may ask of the workers; reaching a limit refuses the job with a message.
+QUOTA_JOBS_PER_DAY = env.int("QUOTA_JOBS_PER_DAY", default=20)
+QUOTA_AUDIO_MINUTES_PER_DAY = env.float("QUOTA_AUDIO_MINUTES_PER_DAY", default=60.0)
+QUOTA_CONCURRENT_JOBS = env.int("QUOTA_CONCURRENT_JOBS", default=2)
+HISTORY_PAGE_SIZE = env.int("HISTORY_PAGE_SIZE", default=20)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "transcription:job_new"
 LOGOUT_REDIRECT_URL = "home"
