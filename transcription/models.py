@@ -27,12 +27,14 @@ class Job(TimeStampedModel):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     class Source(models.TextChoices):
         UPLOAD = "upload", "Uploaded file"
         YOUTUBE = "youtube", "YouTube"
 
-    TERMINAL = (Status.DONE, Status.FAILED)
+    TERMINAL = (Status.DONE, Status.FAILED, Status.CANCELLED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
@@ -44,6 +46,10 @@ class Job(TimeStampedModel):
     audio_duration = models.FloatField(null=True, blank=True, help_text="seconds")
     instruments = models.JSONField(default=list, blank=True, help_text="instruments to transcribe; empty means auto")
     separate = models.BooleanField(default=False, help_text="separate the instruments before transcribing")
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies",
+        help_text="the job this one is a copy of (copies cost no quota)",
+    )
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     stage = models.CharField(max_length=80, blank=True)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Callback
@@ -114,6 +114,7 @@ def job_create(
         except MLError as exc:
             raise JobError(str(exc)) from exc
         job = Job(owner=owner, title="YouTube video", source=Job.Source.YOUTUBE, source_url=url)
+    job_quota_check(owner=owner, audio_seconds=job.audio_duration or 0.0)
     _queue_reachable_or_raise()
 
     job.instruments, job.separate = list(instruments), separate
@@ -216,6 +217,9 @@ class Heartbeat:
     def __init__(self, job_id: UUID, interval: float) -> None:
         self.job_id, self.interval = job_id, interval
         self._stop = threading.Event()
+        # Set when the row stops being "running" under us (cancelled or deleted by its
+        # owner): the progress callback then stops the pipeline at its next report.
+        self.job_ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
 
     def __enter__(self) -> "Heartbeat":
@@ -229,7 +233,9 @@ class Heartbeat:
     def _run(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                Job.objects.filter(id=self.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+                beating = Job.objects.filter(id=self.job_id, status=Job.Status.RUNNING)
+                if not beating.update(heartbeat_at=timezone.now()):
+                    self.job_ended.set()
         finally:
             connection.close()  # this thread's own connection
 
@@ -248,12 +254,16 @@ def job_start(*, job_id: UUID) -> Job | None:
     return job
 
 
+class JobCancelled(Exception):
+    """The job stopped being "running" (its owner cancelled or deleted it): stop working on it."""
+
+
 def job_report_progress(*, job_id: UUID, stage: str, fraction: float) -> None:
     percent = max(0, min(99, int(fraction * 100)))  # 100 is kept for "done"
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(id=job_id, status=Job.Status.RUNNING).first()
         if job is None:
-            return
+            raise JobCancelled(str(job_id))
         job.stage, job.percent, job.heartbeat_at = stage, max(job.percent, percent), timezone.now()
         job.save(update_fields=["stage", "percent", "heartbeat_at", "updated_at"])
         job_event_on_commit(job)
@@ -263,11 +273,19 @@ def job_report_progress(*, job_id: UUID, stage: str, fraction: float) -> None:
 ML_SHARE_OF_PROGRESS = 0.95
 
 
-def progress_reporter(job_id: UUID, clock: StageClock, min_interval: float = 0.5) -> Callable[[str, float], None]:
-    """The callback handed to the ml pipeline: rate-limited writes, every stage change kept."""
+def progress_reporter(
+    job_id: UUID, clock: StageClock, min_interval: float = 0.5, heartbeat: Heartbeat | None = None
+) -> Callable[[str, float], None]:
+    """The callback handed to the ml pipeline: rate-limited writes, every stage change kept.
+
+    It is also where a cancelled job stops: the pipeline runs in the worker's own
+    process (SimpleWorker), so it is told to stop by the exception raised here.
+    """
     last = {"time": 0.0, "percent": -1}
 
     def report(stage: str, fraction: float) -> None:
+        if heartbeat is not None and heartbeat.job_ended.is_set():
+            raise JobCancelled(str(job_id))
         if stage == ml_pipeline.STAGE_DONE:
             return  # the job is not done until its score is stored ("Writing score")
         fraction *= ML_SHARE_OF_PROGRESS
@@ -300,16 +318,19 @@ def job_run(*, job_id: UUID) -> None:
         piano_backend=settings.PIANO_BACKEND,
     )
     clock = StageClock()
-    with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS), tempfile.TemporaryDirectory() as stems_dir:
-        result = ml_pipeline.transcribe_recording(
-            Path(job.audio.path),
-            options=options,
-            stems_dir=Path(stems_dir),
-            progress=progress_reporter(job_id, clock),
-        )
-        clock.observe(STAGE_WRITING)
-        job_report_progress(job_id=job_id, stage=STAGE_WRITING, fraction=0.99)
-        job_complete(job_id=job_id, result=result, timings=clock)
+    try:
+        with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS) as heartbeat, tempfile.TemporaryDirectory() as stems_dir:
+            result = ml_pipeline.transcribe_recording(
+                Path(job.audio.path),
+                options=options,
+                stems_dir=Path(stems_dir),
+                progress=progress_reporter(job_id, clock, heartbeat=heartbeat),
+            )
+            clock.observe(STAGE_WRITING)
+            job_report_progress(job_id=job_id, stage=STAGE_WRITING, fraction=0.99)
+            job_complete(job_id=job_id, result=result, timings=clock)
+    except JobCancelled:
+        logger.info("job %s was cancelled while running; stopped", job_id)
 
 
 def job_complete(*, job_id: UUID, result: PipelineResult, timings: StageClock) -> Score | None:
@@ -351,13 +372,26 @@ def job_download(*, job_id: UUID) -> None:
     if job is None:
         return
     clock = StageClock()
-    report = progress_reporter(job_id, clock)
     scope = settings.SOURCE_FETCH_SCOPE or YOUTUBE_ONLY
     cookies = Path(settings.YOUTUBE_COOKIES_FILE) if settings.YOUTUBE_COOKIES_FILE else None
     max_seconds = settings.MAX_AUDIO_MINUTES * 60
-    with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS), tempfile.TemporaryDirectory() as tmp:
+    try:
+        _job_download(job, clock, scope=scope, cookies=cookies, max_seconds=max_seconds)
+    except JobCancelled:
+        logger.info("job %s was cancelled while downloading; stopped", job_id)
+
+
+def _job_download(job: Job, clock: StageClock, *, scope, cookies, max_seconds: float) -> None:
+    job_id = job.id
+    with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS) as heartbeat, tempfile.TemporaryDirectory() as tmp:
+        report = progress_reporter(job_id, clock, heartbeat=heartbeat)
         report(STAGE_FETCHING, 0.0)
         video = fetch_metadata(job.source_url, cookies_file=cookies, max_seconds=max_seconds, scope=scope)
+        try:
+            job_quota_check(owner=job.owner, audio_seconds=video.duration or 0.0, exclude_job_id=job_id)
+        except JobError as exc:
+            job_fail(job_id=job_id, reason=str(exc))
+            return
         Job.objects.filter(id=job_id).update(
             title=video.title[:200] or job.title, thumbnail_url=video.thumbnail_url or "", audio_duration=video.duration
         )
@@ -416,3 +450,202 @@ def job_fail_stale(*, job_ids=None) -> int:
         count += job_fail(job_id=job_id, reason=WORKER_DIED_MESSAGE)
     return count
 
+
+
+# ---------------------------------------------------------------- quotas
+
+
+def job_quota_check(*, owner, audio_seconds: float, exclude_job_id: UUID | None = None) -> None:
+    """Raise JobError, saying which limit and until when, if this job would pass one of the user's quotas.
+
+    Days are the last 24 hours. Copies of scores cost nothing: only work a worker does counts.
+    """
+    mine = Job.objects.filter(owner=owner, copied_from__isnull=True)
+    if exclude_job_id is not None:
+        mine = mine.exclude(id=exclude_job_id)
+    else:
+        active = mine.filter(status__in=Job.ACTIVE).count()
+        if active >= settings.QUOTA_CONCURRENT_JOBS:
+            raise JobError(
+                f"You already have {active} transcription{'s' if active != 1 else ''} queued or running, "
+                f"and {settings.QUOTA_CONCURRENT_JOBS} at a time is the limit. "
+                "Please wait for one to finish, or cancel one in My scores."
+            )
+    window_start = timezone.now() - timedelta(days=1)
+    today = mine.filter(created_at__gte=window_start)
+    if exclude_job_id is None and today.count() >= settings.QUOTA_JOBS_PER_DAY:
+        again = today.order_by("created_at").first().created_at + timedelta(days=1)
+        raise JobError(
+            f"You have started {settings.QUOTA_JOBS_PER_DAY} transcriptions in the last 24 hours, the daily limit. "
+            f"You can start the next one at {_clock(again)}."
+        )
+    used = sum(d or 0.0 for d in today.values_list("audio_duration", flat=True))
+    limit = settings.QUOTA_AUDIO_MINUTES_PER_DAY * 60
+    if used + audio_seconds > limit:
+        raise JobError(
+            f"This recording ({_minutes(audio_seconds)}) would take you past your daily "
+            f"{settings.QUOTA_AUDIO_MINUTES_PER_DAY:g} minutes of audio: {_minutes(used)} used in the last 24 hours. "
+            "Please try a shorter recording or come back tomorrow."
+        )
+
+
+def _clock(moment) -> str:
+    return timezone.localtime(moment).strftime("%H:%M %Z (%b %d)")
+
+
+# ---------------------------------------------------------------- managing one's jobs
+
+
+def _rq_cancel(rq_job_id: str) -> None:
+    """Take a job still waiting in its queue out of it (a running one stops cooperatively)."""
+    if not rq_job_id:
+        return
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job as RQJob
+
+    try:
+        rq_job = RQJob.fetch(rq_job_id, connection=queues.transcription_queue().connection)
+        if rq_job.get_status() in ("queued", "deferred", "scheduled"):
+            rq_job.cancel()
+    except (NoSuchJobError, InvalidJobOperation, RedisError) as exc:
+        logger.info("could not take rq job %s out of its queue: %s", rq_job_id, exc)
+
+
+def job_cancel(*, job_id: UUID) -> Job:
+    """End a queued or running job as cancelled. A running worker notices within a heartbeat and stops."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job_id)
+        if job.status not in Job.ACTIVE:
+            raise JobError(f"“{job.title}” is {job.get_status_display().lower()}; only a queued or running job can be cancelled.")
+        job.status, job.stage = Job.Status.CANCELLED, "Cancelled"
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "stage", "finished_at", "updated_at"])
+        job_event_on_commit(job)
+        rq_job_id = job.rq_job_id
+        transaction.on_commit(lambda: _rq_cancel(rq_job_id))
+    return job
+
+
+def job_retry(*, job_id: UUID) -> Job:
+    """Queue a failed or cancelled job again, from its stored recording (or its link)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job_id)
+        if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
+            raise JobError("Only a failed or cancelled job can be tried again.")
+        if not job.audio and job.source != Job.Source.YOUTUBE:
+            raise JobError("The recording of this job was removed; please upload it again.")
+        job_quota_check(owner=job.owner, audio_seconds=0.0)
+        job.status, job.stage, job.percent, job.error = Job.Status.QUEUED, "Waiting for a worker", 0, ""
+        job.started_at = job.finished_at = job.heartbeat_at = None
+        job.stage_timings = {}
+        job.save()
+        job_event_on_commit(job)
+        if job.audio:
+            transaction.on_commit(lambda: job_enqueue(job_id=job.id))
+        else:
+            transaction.on_commit(lambda: job_enqueue_download(job_id=job.id))
+    return job
+
+
+def job_rename(*, job_id: UUID, title: str) -> Job:
+    title = title.strip()[:200]
+    if not title:
+        raise JobError("A title cannot be empty.")
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job_id)
+        job.title = title
+        job.save(update_fields=["title", "updated_at"])
+        Score.objects.filter(job=job).update(title=title, updated_at=timezone.now())
+    return job
+
+
+def _copy_file(field_file, target_instance, field_name: str) -> None:
+    if not field_file:
+        return
+    with field_file.open("rb") as source:
+        getattr(target_instance, field_name).save(Path(field_file.name).name, File(source), save=False)
+
+
+def _copy_row(instance, **overrides):
+    """A new row with the same values (files copied later); fields other apps add come along too."""
+    skip = {"id", "created_at", "updated_at"}
+    values = {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if f.name not in skip and not isinstance(f, models.FileField)
+    }
+    values.update(overrides)
+    return type(instance)(**values)
+
+
+def job_duplicate(*, job_id: UUID, owner, title: str | None = None) -> Job:
+    """A finished job's copy, with copies of its files, owned by `owner` (who may be someone it was shared with)."""
+    source = Job.objects.select_related("score").get(id=job_id)
+    score = getattr(source, "score", None)
+    if source.status != Job.Status.DONE or score is None:
+        raise JobError("Only a finished score can be copied.")
+    with transaction.atomic():
+        copy = _copy_row(source, owner_id=owner.id, copied_from_id=source.id, title=(title or source.title)[:200],
+                         rq_job_id="")
+        copy.save()  # an id first: file paths are made from it
+        _copy_file(source.audio, copy, "audio")
+        copy.save()
+        score_copy = _copy_row(score, job_id=copy.id, title=copy.title)
+        _copy_file(score.midi, score_copy, "midi")
+        score_copy.save()
+        for stem in source.stems.all():
+            stem_copy = Stem(job=copy, instrument=stem.instrument)
+            _copy_file(stem.audio, stem_copy, "audio")
+            stem_copy.save()
+    return copy
+
+
+def _job_files(job: Job) -> list[str]:
+    names = [job.audio.name] if job.audio else []
+    names += [s.audio.name for s in job.stems.all() if s.audio]
+    score = Score.objects.filter(job=job).first()
+    if score is not None and score.midi:
+        names.append(score.midi.name)
+    return names
+
+
+def _delete_files(names: list[str], folder: str | None = None) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name, exc_info=True)
+    if folder is not None:
+        # Anything else written under the job's folder (exports, caches) goes with it.
+        import shutil
+
+        path = Path(settings.MEDIA_ROOT) / folder
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def job_delete(*, job_id: UUID) -> None:
+    """Delete a job, its score and every file of it. A running job stops at its next heartbeat."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(id=job_id).first()
+        if job is None:
+            return
+        names, rq_job_id, active = _job_files(job), job.rq_job_id, job.status in Job.ACTIVE
+        job.delete()
+        transaction.on_commit(lambda: _delete_files(names, folder=f"jobs/{job_id}"))
+        if active:
+            transaction.on_commit(lambda: _rq_cancel(rq_job_id))
+
+
+def job_purge_files(*, job_id: UUID) -> int:
+    """Free a job's disk space: its recording and stems go; the score and its MIDI stay. Returns files removed."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job_id)
+        names = ([job.audio.name] if job.audio else []) + [s.audio.name for s in job.stems.all() if s.audio]
+        job.stems.all().delete()
+        job.audio = ""
+        job.save(update_fields=["audio", "updated_at"])
+        transaction.on_commit(lambda: _delete_files(names))
+    return len(names)
