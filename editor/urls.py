@@ -7,4 +7,7 @@ app_name = "editor"
 urlpatterns = [
     path("<uuid:score_id>/", views.score_detail, name="score_detail"),
     path("<uuid:score_id>/download/<slug:format>/", views.score_download, name="score_download"),
+    path("<uuid:score_id>/recording/", views.score_recording, name="score_recording"),
+    path("<uuid:score_id>/stems/<slug:instrument>/", views.score_stem, name="score_stem"),
+    path("<uuid:score_id>/print/", views.score_print, name="score_print"),
 ]

@@ -1,0 +1,16 @@
+"""`{% player_config score as config %}`: what static/js/player.js needs, for json_script."""
+from django import template
+from django.templatetags.static import static
+
+from editor.playback import score_recording_offset, score_recordings
+
+register = template.Library()
+
+
+@register.simple_tag
+def player_config(score) -> dict:
+    return {
+        "soundFontUrl": static("soundfont/"),
+        "recordingOffset": score_recording_offset(score=score),
+        "recordings": score_recordings(score=score),
+    }
