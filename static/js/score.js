@@ -8,7 +8,8 @@
       var target = container.querySelector(".abc-render");
       if (!source || !target || !window.ABCJS) return;
       var abc = JSON.parse(source.textContent);
-      ABCJS.renderAbc(target, abc, { responsive: "resize", add_classes: true, staffwidth: 900 });
+      var visualObj = ABCJS.renderAbc(target, abc, { responsive: "resize", add_classes: true, staffwidth: 900 })[0];
+      document.dispatchEvent(new CustomEvent("rescored:rendered", { detail: { visualObj: visualObj, abc: abc, partId: null, revision: null } }));
       container.dataset.rendered = "1";
     });
   }
