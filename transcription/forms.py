@@ -43,3 +43,32 @@ class JobForm(forms.Form):
         if cleaned.get("audio") and cleaned.get("url", "").strip():
             raise forms.ValidationError("Please give either a recording or a link, not both.")
         return cleaned
+
+
+class HistoryFilterForm(forms.Form):
+    q = forms.CharField(label="Search titles", required=False, max_length=200,
+                        widget=forms.SearchInput(attrs={"placeholder": "Search by title…"}))
+    status = forms.ChoiceField(label="Status", required=False)
+    instrument = forms.ChoiceField(label="Instrument", required=False,
+                                   choices=[("", "Any instrument")] + [(n, INSTRUMENT_NAMES[n]) for n in INSTRUMENTS])
+    sort = forms.ChoiceField(label="Sort", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from transcription.models import Job
+        from transcription.selectors import HISTORY_SORTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status")] + list(Job.Status.choices)
+        self.fields["sort"].choices = [(key, label) for key, (label, _) in HISTORY_SORTS.items()]
+
+    def filters(self) -> dict:
+        """The cleaned filters, with anything invalid dropped rather than refused."""
+        if not self.is_valid():
+            return {"query": "", "status": "", "instrument": "", "sort": "new"}
+        data = self.cleaned_data
+        return {"query": data["q"].strip(), "status": data["status"], "instrument": data["instrument"],
+                "sort": data["sort"] or "new"}
+
+
+class RenameForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)

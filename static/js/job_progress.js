@@ -4,7 +4,8 @@
 (function () {
   window.rescoredSocketDown = true;
   var region = document.getElementById("job-status");
-  if (!region || region.dataset.status === "done" || region.dataset.status === "failed") return;
+  function ended(status) { return status === "done" || status === "failed" || status === "cancelled"; }
+  if (!region || ended(region.dataset.status)) return;
 
   var jobId = region.dataset.jobId;
   var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -20,7 +21,7 @@
   function show(state) {
     var current = document.getElementById("job-status");
     if (!current) return;
-    if (state.status === "done" || state.status === "failed") {
+    if (ended(state.status)) {
       refreshRegion();  // the server renders the finished state (score or error)
       return;
     }
@@ -40,7 +41,7 @@
     socket.onopen = function () { window.rescoredSocketDown = false; retryDelay = 1000; };
     socket.onmessage = function (message) {
       var state = JSON.parse(message.data);
-      if (state.status === "done" || state.status === "failed") { finished = true; socket.close(); }
+      if (ended(state.status)) { finished = true; socket.close(); }
       show(state);
     };
     socket.onclose = function () {
