@@ -72,6 +72,8 @@ class PipelineOptions:
     download_weights: bool = True  # fetch missing separation weights where there is internet
     # "transkun" (ships with its pip package) or "bytedance" (its checkpoint in model_dir).
     piano_backend: str = "transkun"
+    # Transkun segments per network pass; None: by device (see ml.models.transkun.DEFAULT_BATCH_SEGMENTS).
+    transkun_batch_segments: int | None = None
 
     def __post_init__(self) -> None:
         if self.piano_backend not in PIANO_BACKENDS:
@@ -163,7 +165,10 @@ def _transcribe_stem(
     instrument: str, audio: np.ndarray, *, options: PipelineOptions, progress: Callable[[float], None]
 ) -> Track:
     if instrument == "piano":
-        transcriber = _piano_transcriber(options.device, backend=options.piano_backend, model_dir=options.model_dir)
+        transcriber = _piano_transcriber(
+            options.device, backend=options.piano_backend, model_dir=options.model_dir,
+            batch_segments=options.transkun_batch_segments,
+        )
         notes = transcriber.transcribe(audio, progress=lambda done, total: progress(done / total))
         return Track(name=INSTRUMENT_NAMES["piano"], instrument="piano", program=0, notes=notes)
     if instrument == "drums":
@@ -198,7 +203,11 @@ def _write_stems(stems: dict[str, np.ndarray], stems_dir: Path) -> dict[str, Pat
 
 
 def _piano_transcriber(
-    device: str | torch.device | None, *, backend: str = "transkun", model_dir: Path | None = None
+    device: str | torch.device | None,
+    *,
+    backend: str = "transkun",
+    model_dir: Path | None = None,
+    batch_segments: int | None = None,
 ) -> TranskunTranscriber:
     # Imported here, not at the top: torch and the model code take seconds and
     # hundreds of MB to import, and web processes import this module only to
@@ -212,4 +221,4 @@ def _piano_transcriber(
     from ml import registry
     from ml.models.transkun import TranskunTranscriber
 
-    return TranskunTranscriber(registry.get_model(registry.TRANSKUN, device=device))
+    return TranskunTranscriber(registry.get_model(registry.TRANSKUN, device=device), batch_segments=batch_segments)

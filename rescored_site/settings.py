@@ -165,6 +165,8 @@ MODEL_DIR = env.path("MODEL_DIR", default=VAR_DIR / "models")
 SEPARATION_MODEL = env("SEPARATION_MODEL", default="htdemucs_6s")
 # "transkun" ships with its pip package; "bytedance" needs its checkpoint in MODEL_DIR.
 PIANO_BACKEND = env("PIANO_BACKEND", default="transkun")
+# Transkun's 16 s segments per network pass; unset: 16 on a GPU, 1 on a CPU. Same notes either way.
+TRANSKUN_BATCH_SEGMENTS = env.int("TRANSKUN_BATCH_SEGMENTS", default=None)
 # Whether a worker may download missing weights on first use (where the internet is reachable).
 MODEL_DOWNLOAD = env.bool("MODEL_DOWNLOAD", default=True)
 # A cookies file (Netscape format) for YouTube's age and bot checks, set by the admin.

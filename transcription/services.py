@@ -316,6 +316,7 @@ def job_run(*, job_id: UUID) -> None:
         separation_model=settings.SEPARATION_MODEL,
         download_weights=settings.MODEL_DOWNLOAD,
         piano_backend=settings.PIANO_BACKEND,
+        transkun_batch_segments=settings.TRANSKUN_BATCH_SEGMENTS,
     )
     clock = StageClock()
     try:

@@ -1,8 +1,17 @@
 """Transkun 2.0 piano transcription (Yan & Duan), wrapped for Rescored.
 
 We call the model's own ``transcribe`` (segmenting, decoding, stitching stay
-Transkun's) and add three things around it: building the model without
-torchaudio, progress per segment, and conversion of its events to ``ml.notes.Note``.
+Transkun's) and add four things around it: building the model without
+torchaudio, the network pass of several segments in one batch, progress per
+segment, and conversion of its events to ``ml.notes.Note``.
+
+Why batching works without changing a note: Transkun walks the recording in
+16 s segments and, per segment, runs the network (features, backbone, pairwise
+scores: nearly all the compute) and then a CRF decode that starts where the
+previous segment's decode ended. Only the decode is sequential. The network
+sees each segment on its own (its gain normalisation is per segment too), so
+we run it for ``batch_segments`` segments at once and hand each segment's
+output to Transkun's own decode when its loop asks for it.
 """
 from __future__ import annotations
 
@@ -24,6 +33,12 @@ from ml.errors import ModelUnavailableError
 from ml.notes import Note
 
 SegmentProgress = Callable[[int, int], None]  # (segments_done, segments_total)
+
+# Segments per network pass when the caller does not say. On a GPU one pass of
+# many segments keeps it busy (a 4-minute song is 32 segments; each takes about
+# 0.3 GB of scores and activations); on a CPU the threads are busy already with
+# one segment, and batches only add memory.
+DEFAULT_BATCH_SEGMENTS = {"cuda": 16, "cpu": 1}
 
 # Transkun keeps per-model state on the instance while it runs (we also swap a
 # method on it for progress), so one process transcribes with it one call at a time.
@@ -126,6 +141,76 @@ def segment_count(model: torch.nn.Module, n_samples: int) -> int:
     return math.ceil(padded / step)
 
 
+def default_batch_segments(device: torch.device) -> int:
+    return DEFAULT_BATCH_SEGMENTS.get(device.type, 1)
+
+
+class _BatchedNetworkPass:
+    """Stands in for ``model.processFramesBatch`` during one ``model.transcribe`` call.
+
+    Transkun asks for one segment's network output at a time, in order. On the
+    first request of a batch we cut that segment and the next ones from the
+    padded recording the way ``TransKun.transcribe`` does, run the network on
+    all of them at once, and answer the following requests from that batch.
+    Each request's frames are compared with the ones we cut; if they ever
+    differ (a transkun release that segments differently), that segment is run
+    on its own, so the notes never depend on our copy of the arithmetic.
+    """
+
+    def __init__(self, model: torch.nn.Module, audio: torch.Tensor, *, batch_segments: int) -> None:
+        from transkun.Util import makeFrame  # transkun's own framing, as its transcribe uses
+
+        self._make_frame = makeFrame
+        self._network = model.processFramesBatch  # the class's method, bound to this instance
+        self._model = model
+        pad = math.ceil((model.segmentSizeInSecond - model.segmentHopSizeInSecond) * model.fs)
+        self._padded = torch.nn.functional.pad(audio.T, (pad, pad))  # (channels, samples)
+        self._step = math.ceil(model.segmentHopSizeInSecond * model.fs / model.hopSize) * model.hopSize
+        self._segment = math.ceil(model.segmentSizeInSecond * model.fs)
+        self._batch_segments = batch_segments
+        self._next_index = 0
+        self._batch_start = 0
+        self._batch: tuple[torch.Tensor, Any, torch.Tensor] | None = None  # frames, crf, ctx
+        self.passes = 0  # network passes run, batched or not
+        self.unbatched_calls = 0  # requests whose frames did not match ours (should stay 0)
+
+    def __call__(self, frames: torch.Tensor) -> tuple[Any, torch.Tensor]:
+        index = self._next_index
+        self._next_index += 1
+        if frames.shape[0] != 1:
+            return self._run_alone(frames)
+        if self._batch is None or not self._batch_start <= index < self._batch_start + self._batch[0].shape[0]:
+            self._batch = None  # let the previous batch's scores go before making the next
+            self._batch_start = index
+            self._batch = self._run_batch(index)
+        batch_frames, crf, ctx = self._batch
+        position = index - self._batch_start
+        if not torch.equal(frames[0], batch_frames[position]):
+            return self._run_alone(frames)
+        n_symbols = ctx.shape[1]
+        # The CRF's last axis is (segment, symbol) flattened: this segment's symbols are one run of it.
+        symbols = slice(position * n_symbols, (position + 1) * n_symbols)
+        return type(crf)(crf.score[..., symbols], crf.noiseScore[..., symbols]), ctx[position : position + 1]
+
+    def _run_alone(self, frames: torch.Tensor) -> tuple[Any, torch.Tensor]:
+        self.unbatched_calls += 1
+        self.passes += 1
+        return self._network(frames)
+
+    def _run_batch(self, first: int) -> tuple[torch.Tensor, Any, torch.Tensor]:
+        n_samples = self._padded.shape[-1]
+        starts = range(first * self._step, n_samples, self._step)[: self._batch_segments]
+        segments = []
+        for start in starts:
+            piece = self._padded[:, start : start + self._segment]
+            piece = torch.nn.functional.pad(piece, (0, self._segment - piece.shape[-1]))
+            segments.append(self._make_frame(piece, self._model.hopSize, self._model.windowSize))
+        frames = torch.stack(segments)
+        self.passes += 1
+        crf, ctx = self._network(frames)
+        return frames, crf, ctx
+
+
 def notes_from_events(events: Iterable[TranskunEvent]) -> list[Note]:
     """Turn Transkun's events into piano notes: pedals dropped, values made valid MIDI."""
     notes = [
@@ -145,8 +230,15 @@ def notes_from_events(events: Iterable[TranskunEvent]) -> list[Note]:
 class TranskunTranscriber:
     """Holds a loaded TransKun and turns audio at 44.1 kHz into piano notes."""
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, *, batch_segments: int | None = None) -> None:
+        """``batch_segments``: segments per network pass (default: by device, DEFAULT_BATCH_SEGMENTS).
+        Larger batches are faster on a GPU and take more memory; the notes are the same."""
         self.model = model
+        if batch_segments is not None and batch_segments < 1:
+            raise ValueError(f"batch_segments must be at least 1, got {batch_segments}")
+        self.batch_segments = batch_segments
+        # Network passes of the last call (segments when unbatched): how tests see batching happen.
+        self.last_network_passes = 0
 
     def transcribe(self, audio: np.ndarray, *, progress: SegmentProgress | None = None) -> list[Note]:
         """``audio``: float32, (samples,) or (samples, channels) at TRANSKUN_SAMPLE_RATE.
@@ -171,12 +263,18 @@ class TranskunTranscriber:
                 progress(done, total)
             return result
 
-        with _TRANSCRIBE_LOCK:
-            # An instance attribute shadows the class method for this call only.
+        batch_segments = self.batch_segments or default_batch_segments(device)
+        with _TRANSCRIBE_LOCK, torch.inference_mode():
+            samples = torch.from_numpy(audio).to(device)
+            # Instance attributes shadow the class methods for this call only.
             model.transcribeFrames = counting_transcribe_frames
+            batched = _BatchedNetworkPass(model, samples, batch_segments=batch_segments) if batch_segments > 1 else None
+            if batched is not None:
+                model.processFramesBatch = batched
             try:
-                with torch.inference_mode():
-                    events = model.transcribe(torch.from_numpy(audio).to(device))
+                events = model.transcribe(samples)
             finally:
                 del model.transcribeFrames
+                model.__dict__.pop("processFramesBatch", None)
+        self.last_network_passes = batched.passes if batched is not None else done
         return notes_from_events(events)

@@ -199,3 +199,81 @@ def test_a_failing_progress_callback_stops_transcription_and_restores_the_model(
         transkun.TranskunTranscriber(model).transcribe(np.zeros(C.TRANSKUN_SAMPLE_RATE, np.float32), progress=cancel)
     assert calls == [(1, transkun.segment_count(model, C.TRANSKUN_SAMPLE_RATE))]
     assert "transcribeFrames" not in vars(model)
+
+
+@pytest.fixture(scope="module")
+def short_stereo_phrase() -> np.ndarray:
+    """The first 4 s of PIANO_PHRASE, channels unequal: 3 segments, so a batch of 2 crosses a batch edge."""
+    from tests.synth import render_notes
+
+    mono = render_notes([n for n in PIANO_PHRASE if n.offset <= 4.0], sample_rate=C.TRANSKUN_SAMPLE_RATE)
+    mono = mono[: 4 * C.TRANSKUN_SAMPLE_RATE]
+    return np.stack([mono, 0.6 * mono], axis=1)
+
+
+@pytest.fixture(scope="module")
+def unbatched_notes(short_stereo_phrase: np.ndarray) -> list[Note]:
+    model = registry.get_model(registry.TRANSKUN, device="cpu")
+    transcriber = transkun.TranskunTranscriber(model, batch_segments=1)
+    notes = transcriber.transcribe(short_stereo_phrase)
+    assert transcriber.last_network_passes == transkun.segment_count(model, short_stereo_phrase.shape[0]) == 3
+    assert len(notes) >= 20
+    return notes
+
+
+def assert_same_notes(actual: list[Note], expected: list[Note]) -> None:
+    # Batched matrix products round differently in the last bits; the decoded notes must not move.
+    assert [(n.pitch, n.velocity) for n in actual] == [(n.pitch, n.velocity) for n in expected]
+    np.testing.assert_allclose([n.onset for n in actual], [n.onset for n in expected], atol=1e-4)
+    np.testing.assert_allclose([n.offset for n in actual], [n.offset for n in expected], atol=1e-4)
+
+
+@pytest.mark.slow
+def test_segments_run_in_batches_give_the_same_notes(
+    short_stereo_phrase: np.ndarray, unbatched_notes: list[Note]
+) -> None:
+    model = registry.get_model(registry.TRANSKUN, device="cpu")
+    transcriber = transkun.TranskunTranscriber(model, batch_segments=2)
+    progress: list[tuple[int, int]] = []
+
+    notes = transcriber.transcribe(short_stereo_phrase, progress=lambda done, total: progress.append((done, total)))
+
+    assert transcriber.last_network_passes == 2  # segments 1-2 together, then 3
+    assert_same_notes(notes, unbatched_notes)
+    assert progress == [(1, 3), (2, 3), (3, 3)]  # still one step per decoded segment
+    assert "processFramesBatch" not in vars(model) and "transcribeFrames" not in vars(model)
+
+
+@pytest.mark.slow
+def test_segments_cut_differently_from_transkun_fall_back_to_its_own(
+    short_stereo_phrase: np.ndarray, unbatched_notes: list[Note], monkeypatch
+) -> None:
+    """If a transkun release segmented differently, its own frames win: same notes, just unbatched."""
+    original_init = transkun._BatchedNetworkPass.__init__
+    passes: list[transkun._BatchedNetworkPass] = []
+
+    def misaligned_init(self, *args, **kwargs) -> None:
+        original_init(self, *args, **kwargs)
+        self._step += C.TRANSKUN_HOP_SIZE  # our copy of the arithmetic is now wrong
+        passes.append(self)
+
+    monkeypatch.setattr(transkun._BatchedNetworkPass, "__init__", misaligned_init)
+    model = registry.get_model(registry.TRANSKUN, device="cpu")
+
+    notes = transkun.TranskunTranscriber(model, batch_segments=3).transcribe(short_stereo_phrase)
+
+    # The first segment starts at 0 either way and the third holds only padding
+    # here, so both match; the second one's frames differ and it runs on its own.
+    assert passes[0].unbatched_calls == 1
+    assert_same_notes(notes, unbatched_notes)
+
+
+def test_batch_size_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="batch_segments"):
+        transkun.TranskunTranscriber(registry.get_model(registry.TRANSKUN, device="cpu"), batch_segments=0)
+
+
+def test_gpus_batch_more_segments_than_cpus() -> None:
+    assert transkun.default_batch_segments(torch.device("cuda", 0)) > transkun.default_batch_segments(
+        torch.device("cpu")
+    ) == 1
