@@ -53,3 +53,80 @@ def test_running_job_page_polls_and_shows_stage_and_percent(client_alice, user):
     assert 'hx-trigger="every 2s' in page  # the fallback when the WebSocket is down
     partial = client_alice.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in partial and 'id="job-status"' in partial
+
+
+# ---------------------------------------------------------------- search, filter, sort, pages
+
+from datetime import timedelta  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from tests.factories import make_score  # noqa: E402
+
+
+def titles_in(page: str, *candidates: str) -> list[str]:
+    return sorted((page.index(t), t) for t in candidates if t in page) and [
+        t for _, t in sorted((page.index(t), t) for t in candidates if t in page)]
+
+
+def test_search_filter_and_sort(client_alice, user):
+    make_score(user, "Moonlight Sonata", "piano", audio_duration=300)
+    make_score(user, "Walking Bass Line", "bass", audio_duration=60)
+    make_job(user, "Moon River", Job.Status.FAILED, error="Silent.")
+    url = reverse("transcription:job_list")
+    everything = ("Moonlight Sonata", "Walking Bass Line", "Moon River")
+    assert titles_in(client_alice.get(url, {"q": "moon"}).content.decode(), *everything) == ["Moon River", "Moonlight Sonata"]
+    assert titles_in(client_alice.get(url, {"status": "failed"}).content.decode(), *everything) == ["Moon River"]
+    # "auto" jobs are found by the instruments their score really has.
+    assert titles_in(client_alice.get(url, {"instrument": "bass"}).content.decode(), *everything) == ["Walking Bass Line"]
+    assert titles_in(client_alice.get(url, {"sort": "title"}).content.decode(), *everything) == sorted(everything)
+    assert titles_in(client_alice.get(url, {"sort": "long", "status": "done"}).content.decode(), *everything) == [
+        "Moonlight Sonata", "Walking Bass Line"]
+    assert "No scores match" in client_alice.get(url, {"q": "zzz"}).content.decode()
+
+
+def test_history_shows_source_instruments_duration_and_a_preview(client_alice, user):
+    make_score(user, "Prelude", "piano", audio_duration=95)
+    make_job(user, "From YouTube", Job.Status.QUEUED, source=Job.Source.YOUTUBE,
+             thumbnail_url="https://i.ytimg.com/vi/abc/hqdefault.jpg", instruments=["guitar", "vocals"])
+    page = client_alice.get(reverse("transcription:job_list")).content.decode()
+    assert 'class="mini-roll"' in page and page.count("<rect") == 8  # the eight notes of the arpeggio
+    assert "hqdefault.jpg" in page and "guitar, vocals" in page and "95 s" in page
+    assert "YouTube" in page and "Uploaded file" in page
+
+
+def test_pages_swap_only_the_results_with_htmx(client_alice, user, settings):
+    settings.HISTORY_PAGE_SIZE = 2
+    for i in range(5):
+        job = make_job(user, f"Etude {i}", Job.Status.DONE)
+        Job.objects.filter(id=job.id).update(created_at=timezone.now() - timedelta(minutes=i))
+    url = reverse("transcription:job_list")
+    full = client_alice.get(url).content.decode()
+    assert "<html" in full and "Page 1 of 3" in full and "Etude 0" in full and "Etude 2" not in full
+    partial = client_alice.get(url, {"page": 2, "q": "etude"}, HTTP_HX_REQUEST="true",
+                               HTTP_HX_TARGET="history-results").content.decode()
+    assert "<html" not in partial and partial.lstrip().startswith('<div id="history-results"')
+    assert "Etude 2" in partial and "Etude 0" not in partial and "Page 2 of 3" in partial
+    assert "?q=etude&page=3" in partial  # the next page keeps the search
+
+
+def test_rename_inline_with_htmx_renames_the_score_too(client_alice, user):
+    score = make_score(user, "Untitled")
+    url = reverse("transcription:job_rename", args=[score.job_id])
+    form = client_alice.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in form and 'name="title"' in form
+    response = client_alice.post(url, {"title": "Gymnopédie No. 1"}, HTTP_HX_REQUEST="true")
+    assert "Gymnopédie No. 1" in response.content.decode() and "<html" not in response.content.decode()
+    score.refresh_from_db()
+    assert score.title == score.job.title == "Gymnopédie No. 1"
+    empty = client_alice.post(url, {"title": "   "})
+    assert empty.status_code == 400
+
+
+def test_others_cannot_rename_or_delete(client, user, other_user):
+    job = make_job(user, "Mine")
+    client.force_login(other_user)
+    assert client.post(reverse("transcription:job_rename", args=[job.id]), {"title": "x"}).status_code == 404
+    assert client.post(reverse("transcription:job_delete", args=[job.id])).status_code == 404
+    job.refresh_from_db()
+    assert job.title == "Mine"
