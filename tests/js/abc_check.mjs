@@ -6,6 +6,7 @@
 //              bars:   duration of each bar, in whole notes,
 //              notes:  [midi, start, duration] as abcjs plays them (ties merged),
 //              heads:  [midi, midiLetterRule, start, duration] for every written note head,
+//              ranges: [startChar, endChar] of every note and rest element (what a click reports),
 //              errors: tie problems and unsupported input, [] when none }]
 //
 // All pitches come from abcjs's own MIDI flattener (tune.setUpAudio), which is what
@@ -20,7 +21,17 @@ const require = createRequire(import.meta.url);
 const abcjs = require("abcjs");
 
 const SCALE = [0, 2, 4, 5, 7, 9, 11];
-const ALTER = { sharp: 1, flat: -1, natural: 0 };
+const ALTER = { sharp: 1, flat: -1, natural: 0, dblsharp: 2, dblflat: -2 };
+const LETTERS = "cdefgab";
+
+// The key signature as an alteration per letter index (0 = C).
+function keyAlters(key) {
+  const alters = new Map();
+  for (const accidental of key?.accidentals ?? []) {
+    alters.set(LETTERS.indexOf(accidental.note.toLowerCase()), ALTER[accidental.acc] ?? 0);
+  }
+  return alters;
+}
 
 // Each voice's elements across all lines, numbered in score order (staff by staff).
 function voicesOf(tune) {
@@ -33,10 +44,11 @@ function voicesOf(tune) {
         voices[index] ??= {
           clef: staff.clef.type,
           brace: staff.brace ?? null, // "start" / "end" on the staves a brace joins
-          keyAccidentals: staff.key.accidentals.length,
+          percussion: staff.clef.type === "perc",
           elements: [],
         };
-        voices[index].elements.push(...elements);
+        // Each line restates its key: a marker so the letter rule starts from it.
+        voices[index].elements.push({ el_type: "line-key", key: staff.key }, ...elements);
         index += 1;
       }
     }
@@ -48,13 +60,16 @@ function barDurations(elements) {
   const bars = [];
   let current = 0;
   let open = false;
+  let tuplet = 1; // abcjs gives a tuplet's notes their written value: scale them to time
   for (const element of elements) {
     if (element.el_type === "bar") {
       if (open) bars.push(current);
       current = 0;
       open = false;
     } else if (element.el_type === "note") {
-      current += element.duration;
+      if (element.startTriplet) tuplet = element.tripletMultiplier;
+      current += element.duration * tuplet;
+      if (element.endTriplet) tuplet = 1;
       open = true;
     }
   }
@@ -86,10 +101,12 @@ function writtenHeads(tune) {
   return voices.map((voice) => {
     const heads = [];
     const errors = [];
-    if (voice.keyAccidentals) errors.push("the letter rule here only knows K:C");
     const openTies = new Map(); // staff position -> midi of the head the tie starts on
+    let key = new Map();
     let letterAlters = new Map();
     for (const element of voice.elements) {
+      if (element.el_type === "line-key") key = keyAlters(element.key);
+      if (element.el_type === "key") key = keyAlters(element);
       if (element.el_type === "bar") letterAlters = new Map();
       if (element.el_type !== "note" || !element.pitches) continue;
       element.pitches.forEach((pitch, i) => {
@@ -100,7 +117,9 @@ function writtenHeads(tune) {
           if (!(pitch.accidental in ALTER)) errors.push(`unsupported accidental ${pitch.accidental}`);
           letterAlters.set(letter, ALTER[pitch.accidental] ?? 0);
         }
-        const letterRule = 60 + 12 * octave + SCALE[letter] + (letterAlters.get(letter) ?? 0);
+        const alter = letterAlters.get(letter) ?? key.get(letter) ?? 0;
+        // Drum heads sound what %%percmap says, not their staff position.
+        const letterRule = voice.percussion ? played.pitch : 60 + 12 * octave + SCALE[letter] + alter;
         heads.push([played.pitch, letterRule, played.start, played.duration]);
         const flags = tieFlags.get(pitch);
         if (flags.end) {
@@ -120,6 +139,9 @@ function writtenHeads(tune) {
 const abc = readFileSync(0, "utf8");
 const forPlaying = abcjs.parseOnly(abc);
 const forHeads = abcjs.parseOnly(abc);
+// In a tunebook abcjs counts characters from the start of the book: ranges are
+// reported from the start of their own tune, as abcjs reports them for one tune.
+const tuneStarts = new abcjs.TuneBook(abc).tunes.map((tune) => tune.startPos);
 const report = forPlaying.map((tune, t) => {
   const notes = playedNotes(tune);
   const heads = writtenHeads(forHeads[t]);
@@ -133,6 +155,9 @@ const report = forPlaying.map((tune, t) => {
       bars: barDurations(voice.elements),
       notes: notes[v] ?? [],
       heads: heads[v].heads,
+      ranges: voice.elements
+        .filter((e) => e.el_type === "note")
+        .map((e) => [e.startChar - tuneStarts[t], e.endChar - tuneStarts[t]]),
       errors: heads[v].errors,
     })),
     tracks: notes.length,

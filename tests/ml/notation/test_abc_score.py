@@ -1,0 +1,125 @@
+"""ABC from the canonical score: what abcjs parses, plays and reports on a click."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ml.notation.abc import score_to_abc
+
+from . import abcjs_report, abcjs_reports
+from .writer_docs import DocBuilder, Q, assert_abc_matches_doc
+
+
+def render(doc, part_ids=None):
+    result = score_to_abc(doc, part_ids=part_ids)
+    report = abcjs_report(result.text)
+    assert_abc_matches_doc(result, report, doc, part_ids)
+    return result, report
+
+
+def played(report, voice=0):
+    """(midi, start, duration) in quarters, as abcjs plays the voice."""
+    return [(p, Fraction(s).limit_denominator(96) * 4, Fraction(d).limit_denominator(96) * 4)
+            for p, s, d in report["voices"][voice]["notes"]]
+
+
+def test_every_clicked_element_maps_back_to_its_event_and_notes():
+    b = DocBuilder(2)
+    piano = b.part(clefs=("treble", "bass"))
+    chord = b.add(piano, 0, 0, 1, 60, 64, 67)
+    melody = b.add(piano, 0, 1, Q(5, 2), 72)
+    low = b.add(piano, 1, 0, 4, 36, staff=1)
+    result, _ = render(b.doc)
+    by_event = {e.event_id: e for e in result.elements if e.event_id}
+    assert by_event[chord.id].note_ids == tuple(n.id for n in chord.notes)
+    assert result.text[by_event[chord.id].start_char:by_event[chord.id].end_char].strip() == "[CEG]2"
+    # A value no single head can show (2½ beats from beat 2) is drawn as tied pieces
+    # that all map back to the one event.
+    pieces = [e for e in result.elements if e.event_id == melody.id]
+    assert [(e.offset, e.duration) for e in pieces] == [(1, 1), (2, Q(3, 2))]  # quarter tied to dotted quarter
+    assert by_event[low.id].measure == 1 and by_event[low.id].staff == 1
+    rests = [e for e in result.elements if e.event_id is None]
+    assert {(e.staff, e.measure, e.offset) for e in rests} >= {(0, 0, Q(7, 2)), (0, 1, 0), (1, 0, 0)}
+
+
+def test_a_part_can_be_rendered_alone():
+    b = DocBuilder(1)
+    piano = b.part()
+    bass = b.part("Bass", instrument="bass", program=33, clefs=("bass",))
+    b.add(piano, 0, 0, 4, 72)
+    b.add(bass, 0, 0, 4, 40)
+    result, report = render(b.doc, part_ids=[bass.id])
+    assert len(report["voices"]) == 1 and report["voices"][0]["clef"] == "bass"
+    assert played(report) == [(40, 0, 4)]
+    assert {e.part_id for e in result.elements} == {bass.id}
+    assert "%%MIDI program 33" in result.text
+
+
+def test_ties_across_the_bar_line_and_inside_a_chord_join_equal_pitches():
+    b = DocBuilder(3)
+    piano = b.part()
+    b.add(piano, 0, 2, 2, 60, 64, tie=True)  # a whole chord held over the bar
+    b.add(piano, 1, 0, 1, 60, 64, tie=(True, False))  # only C goes on
+    b.add(piano, 1, 1, 1, 60, 67)
+    b.add(piano, 1, 2, 2, 62, 65, tie=(False, True))
+    b.add(piano, 2, 0, 4, 59, 65)
+    _, report = render(b.doc)
+    assert sorted(played(report)) == sorted(
+        [(60, 2, 4), (64, 2, 3), (67, 5, 1), (62, 6, 2), (65, 6, 6), (59, 8, 4)]
+    )
+
+
+def test_triplets_are_written_as_tuplets_that_play_in_time():
+    b = DocBuilder(1)
+    piano = b.part()
+    for k in range(3):
+        b.add(piano, 0, Q(k, 3), Q(1, 3), 60 + 2 * k)  # triplet eighths on beat 1
+    for k in range(3):
+        b.add(piano, 0, 2 + Q(2 * k, 3), Q(2, 3), 72 + k)  # quarter-note triplets on beats 3-4
+    result, report = render(b.doc)
+    assert "(3" in result.text
+    assert played(report) == [
+        (60, 0, Q(1, 3)), (62, Q(1, 3), Q(1, 3)), (64, Q(2, 3), Q(1, 3)),
+        (72, 2, Q(2, 3)), (73, Q(8, 3), Q(2, 3)), (74, Q(10, 3), Q(2, 3)),
+    ]
+
+
+def test_key_meter_and_tempo_change_at_their_bars_and_a_pickup_is_short():
+    b = DocBuilder(3, time=(3, 4), key=2)
+    b.doc.measures[0].length = Q(1)  # a one-beat pickup
+    b.doc.measures[2].time = (6, 8)
+    b.doc.measures[2].key_fifths = -3
+    b.doc.measures[2].length = Q(3)
+    b.doc.measures[2].tempo = 90.0
+    piano = b.part()
+    b.add(piano, 0, 0, 1, (66, "F", 1, 4))
+    b.add(piano, 1, 0, 3, (66, "F", 1, 4))
+    b.add(piano, 2, 0, Q(3, 2), (63, "E", -1, 4))
+    b.add(piano, 2, Q(3, 2), Q(3, 2), (64, "E", 0, 4))
+    result, report = render(b.doc)
+    assert "K:D" in result.text and "[K:Eb]" in result.text and "[M:6/8]" in result.text
+    assert "[Q:1/4=90]" in result.text
+    assert [p for p, _, _ in played(report)] == [66, 66, 63, 64]
+    assert report["voices"][0]["bars"] == [0.25, 0.75, 0.75]
+
+
+def test_a_second_voice_on_a_staff_fills_its_gaps_with_invisible_rests():
+    b = DocBuilder(1)
+    piano = b.part()
+    b.add(piano, 0, 0, 4, 72)
+    b.add(piano, 0, 2, 2, 60, voice=2)
+    result, report = render(b.doc)
+    assert "%%score (1 2)" in result.text
+    hidden = [e for e in result.elements if e.voice == 2 and e.event_id is None]
+    assert [result.text[e.start_char:e.end_char].strip() for e in hidden] == ["x4"]
+    assert played(report, 1) == [(60, 2, 2)]
+
+
+def test_many_scores_in_one_abcjs_run():
+    docs = []
+    for n in range(3):
+        b = DocBuilder(1, title=f"T{n}")
+        b.add(b.part(), 0, 0, 1, 60 + n)
+        docs.append(b.doc)
+    results = [score_to_abc(d) for d in docs]
+    for result, report, doc in zip(results, abcjs_reports([r.text for r in results]), docs):
+        assert_abc_matches_doc(result, report, doc)
