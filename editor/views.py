@@ -1,18 +1,122 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from editor import services
 from editor.exports import FORMATS, score_export
+from editor.forms import ClipboardForm, EditForm, HistoryStepForm, first_error
 from editor.playback import ranged_file_response
-from editor.selectors import score_get_for_viewing
+from editor.rendering import render_abc
+from editor.selectors import score_can_edit, score_get_for_editing, score_get_for_viewing
+from ml.notation.edit import EditError, copy_fragment
+
+STATE_PARTIAL = "editor/score_detail.html#editor-state"
+
+
+def _state_context(state: services.EditState, part: str, *, error: str = "", conflict: bool = False) -> dict:
+    """The JSON the editor script renders from: ABC of the tab shown, clickable ids, history."""
+    part_ids = [part] if part and any(p.id == part for p in state.doc.parts) else None
+    rendered = render_abc(state.doc, part_ids=part_ids)
+    first = state.doc.measures[0]
+    return {
+        "editor_state": {
+            "abc": rendered.text,
+            "elements": [e.as_json() for e in rendered.elements],
+            "tablature": rendered.tablature,
+            "revision": state.revision,
+            "canUndo": state.can_undo,
+            "canRedo": state.can_redo,
+            "selection": state.selection,
+            "cursor": state.cursor,
+            "message": error or state.message,
+            "error": bool(error),
+            "conflict": conflict,
+            "partId": part_ids[0] if part_ids else "",
+            "parts": [{"id": p.id, "name": p.name, "staves": len(p.staves), "drum": p.is_drum} for p in state.doc.parts],
+            "measures": len(state.doc.measures),
+            "lengths": [str(m.length) for m in state.doc.measures],
+            "key": first.key_fifths,
+            "time": list(first.time),
+            "tempo": state.doc.tempo_at(0),
+        }
+    }
+
+
+def _render_state(request, state, part, *, error="", conflict=False, status=200):
+    context = _state_context(state, part, error=error, conflict=conflict)
+    return render(request, STATE_PARTIAL, context, status=status)
 
 
 @login_required
 @require_GET
 def score_detail(request, score_id):
+    """The score page: an editor for its owner, a read-only score for everyone else who may view it.
+    With HTMX (a tab switch) only the editor state for that tab comes back."""
     score = score_get_for_viewing(user=request.user, score_id=score_id)
-    return render(request, "editor/score_detail.html", {"score": score, "job": score.job})
+    part = request.GET.get("part", "")
+    state = services.score_edit_state(score_id=score.id)
+    if request.htmx:
+        return _render_state(request, state, part)
+    context = {"score": score, "job": score.job, "can_edit": score_can_edit(user=request.user, score=score)}
+    context.update(_state_context(state, part))
+    return render(request, "editor/score_detail.html", context)
+
+
+def _change(request, score_id, form_class, change):
+    """Validate, run one change of the score, and answer with the editor state: the
+    new one, or the current one with the reason (409 when the page was stale)."""
+    score = score_get_for_editing(user=request.user, score_id=score_id)
+    form = form_class(request.POST)
+    part = request.POST.get("part", "")
+    if not form.is_valid():
+        return _render_state(request, services.score_edit_state(score_id=score.id), part,
+                             error=first_error(form), status=422)
+    try:
+        state = change(score.id, form.cleaned_data)
+    except services.EditConflict as exc:
+        return _render_state(request, services.score_edit_state(score_id=score.id), part, error=str(exc),
+                             conflict=True, status=409)
+    except services.ScoreEditError as exc:
+        return _render_state(request, services.score_edit_state(score_id=score.id), part, error=str(exc), status=422)
+    return _render_state(request, state, part)
+
+
+@login_required
+@require_POST
+def score_edit(request, score_id):
+    """One edit (HTMX POST): the changed ABC comes back, or a clear message and the score as it stands."""
+    return _change(request, score_id, EditForm, lambda score_id, data: services.score_apply_edit(
+        score_id=score_id, user=request.user, op=data["op"], params=data["params"], seen_revision=data["revision"]))
+
+
+@login_required
+@require_POST
+def score_undo(request, score_id):
+    return _change(request, score_id, HistoryStepForm, lambda score_id, data: services.score_undo(
+        score_id=score_id, seen_revision=data["revision"]))
+
+
+@login_required
+@require_POST
+def score_redo(request, score_id):
+    return _change(request, score_id, HistoryStepForm, lambda score_id, data: services.score_redo(
+        score_id=score_id, seen_revision=data["revision"]))
+
+
+@login_required
+@require_POST
+def score_clipboard(request, score_id):
+    """The selection as a clipboard fragment (JSON the page keeps, so it pastes into any tab or score)."""
+    score = score_get_for_viewing(user=request.user, score_id=score_id)
+    form = ClipboardForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": first_error(form)}, status=422)
+    try:
+        fragment = copy_fragment(services.score_edit_state(score_id=score.id).doc, form.cleaned_data["ids"])
+    except EditError as exc:
+        return JsonResponse({"error": str(exc)}, status=422)
+    return JsonResponse({"fragment": fragment})
 
 
 @login_required

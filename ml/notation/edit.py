@@ -470,6 +470,29 @@ def op_set_pitch(doc: ScoreDoc, *, ids: Any, pitch: Any) -> EditOutcome:
     return EditOutcome(doc, _ids(ids))
 
 
+def op_shift_steps(doc: ScoreDoc, *, ids: Any, steps: Any) -> EditOutcome:
+    """Move notes up or down the staff by lines and spaces (a vertical drag): each
+    lands on the note the key signature gives that line."""
+    count = _int(steps, "The number of staff steps", -56, 56)
+    notes = _selected_notes(doc, _ids(ids))
+    if any(loc.part.is_drum for loc, _ in notes):
+        raise EditError("Drum notes name a drum, not a pitch: change the drum instead.")
+    planned = []
+    for loc, note in notes:
+        index = STEPS.index(note.step) + 7 * note.octave + count
+        octave, letter = divmod(index, 7)
+        step = STEPS[letter]
+        alter = key_alters(doc.measures[loc.measure_index].key_fifths)[step]
+        pitch = 12 * (octave + 1) + _NATURAL_PC[step] + alter
+        if not MIN_PITCH <= pitch <= MAX_PITCH:
+            raise EditError("That would take a note beyond the range of any instrument.")
+        planned.append((note, pitch, step, alter, octave))
+    for note, pitch, step, alter, octave in planned:
+        note.pitch, note.step, note.alter, note.octave = pitch, step, alter, octave
+    repair_ties(doc)
+    return EditOutcome(doc, _ids(ids))
+
+
 def op_respell(doc: ScoreDoc, *, ids: Any) -> EditOutcome:
     """Write each selected note the next enharmonic way (C# → Db → B## → C#)."""
     notes = _selected_notes(doc, _ids(ids))
@@ -1123,6 +1146,7 @@ def op_simplify_piano(doc: ScoreDoc) -> EditOutcome:
 OPS: dict[str, Callable[..., EditOutcome]] = {
     "transpose": op_transpose,
     "set_pitch": op_set_pitch,
+    "shift_steps": op_shift_steps,
     "respell": op_respell,
     "set_duration": op_set_duration,
     "move": op_move,

@@ -91,6 +91,15 @@ def test_set_pitch_by_drag(scale):
     assert name(ev(scale).notes[0]) == "Bb4"
 
 
+def test_drag_up_the_staff_lands_on_the_key_note():
+    doc = make_doc([[(0, 4, [64])]], fifths=-1)  # E4 in F major: four steps up is Bb4
+    note = ev(doc).notes[0]
+    apply_edit(doc, "shift_steps", {"ids": [note.id], "steps": 4})
+    assert (note.pitch, name(note)) == (70, "Bb4")
+    apply_edit(doc, "shift_steps", {"ids": [note.id], "steps": -7})
+    assert (note.pitch, name(note)) == (58, "Bb3")
+
+
 def test_longer_duration_overwrites_what_follows(scale):
     apply_edit(scale, "set_duration", {"ids": [ev(scale, 0, 1).id], "duration": 2})
     assert events(scale) == [(0, 1, [60]), (1, 2, [62]), (3, 1, [65])]

@@ -1,0 +1,162 @@
+"""ABC for the editor: the writers' ``score_to_abc`` (ABC text plus a map from
+abcjs character ranges to our event and note ids).
+
+Until that writer is in the tree, a plain fallback here writes the same shape:
+every event as one ABC token, with its character range, so clicks on the drawn
+score still name our ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ml.notation.score import ScoreDoc
+
+try:  # the writers helper's ABC writer
+    from ml.notation.abc import score_to_abc as _score_to_abc
+except ImportError:  # pragma: no cover - only until it lands
+    _score_to_abc = None
+
+
+@dataclass
+class Element:
+    start_char: int
+    end_char: int
+    event_id: str | None  # None: a rest that only fills a gap
+    note_ids: list[str]
+    part_id: str
+    staff: int
+    voice: int
+    measure: int
+    offset: Fraction
+    duration: Fraction
+
+    def as_json(self) -> dict[str, Any]:
+        """Compact keys: a long score has thousands of these in every edit response."""
+        return {
+            "s": self.start_char, "e": self.end_char, "ev": self.event_id, "n": self.note_ids, "p": self.part_id, "st": self.staff,
+            "v": self.voice, "m": self.measure, "o": str(self.offset), "d": str(self.duration),
+        }
+
+
+@dataclass
+class Rendered:
+    text: str
+    elements: list[Element] = field(default_factory=list)
+    tablature: list[dict[str, Any]] = field(default_factory=list)
+
+
+def render_abc(doc: ScoreDoc, *, part_ids: list[str] | None = None) -> Rendered:
+    if _score_to_abc is not None:
+        result = _score_to_abc(doc, part_ids=part_ids)
+        return Rendered(
+            result.text,
+            [
+                Element(e.start_char, e.end_char, e.event_id, list(e.note_ids), e.part_id, e.staff, e.voice,
+                        e.measure, e.offset, e.duration)
+                for e in result.elements
+            ],
+            list(result.tablature),
+        )
+    return _fallback_abc(doc, part_ids)
+
+
+_UNIT = 48  # L:1/48: a quarter is 12 units, so triplets and 32nds are whole numbers
+_KEYS = {-7: "Cb", -6: "Gb", -5: "Db", -4: "Ab", -3: "Eb", -2: "Bb", -1: "F", 0: "C",
+         1: "G", 2: "D", 3: "A", 4: "E", 5: "B", 6: "F#", 7: "C#"}
+_MARKS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+_DECORATIONS = {"staccato": ".", "accent": "!>!", "tenuto": "!tenuto!"}
+
+
+def _length(duration: Fraction) -> str:
+    units = duration * _UNIT / 4
+    return str(units.numerator) if units.denominator == 1 else f"{units.numerator}/{units.denominator}"
+
+
+def _key_alters(fifths: int) -> dict[str, int]:
+    from ml.notation.edit import key_alters
+
+    return key_alters(fifths)
+
+
+def _fallback_abc(doc: ScoreDoc, part_ids: list[str] | None) -> Rendered:
+    parts = [p for p in doc.parts if part_ids is None or p.id in part_ids]
+    first = doc.measures[0]
+    out: list[str] = [
+        "X:1",
+        "T:" + " ".join(doc.title.split()).replace("%", "\\%"),
+        f"M:{first.time[0]}/{first.time[1]}",
+        f"L:1/{_UNIT}",
+        f"Q:1/4={round(doc.tempo_at(0))}",
+    ]
+    voices = []
+    for part in parts:
+        for staff_index, staff in enumerate(part.staves):
+            voices.append((part, staff_index))
+            name = f' name="{part.name}"' if staff_index == 0 else ""
+            clef = {"treble-8vb": "treble-8", "percussion": "perc"}.get(staff.clef, staff.clef)
+            out.append(f"V:{len(voices)} clef={clef}{name}")
+    out.append(f"K:{_KEYS[first.key_fifths]}")
+    text = "\n".join(out) + "\n"
+    elements: list[Element] = []
+    per_line = 4
+    for line_start in range(0, len(doc.measures), per_line):
+        for voice_number, (part, staff_index) in enumerate(voices, start=1):
+            line = f"[V:{voice_number}] "
+            for mi in range(line_start, min(line_start + per_line, len(doc.measures))):
+                measure = doc.measures[mi]
+                if mi > 0:
+                    previous = doc.measures[mi - 1]
+                    if measure.time != previous.time:
+                        line += f"[M:{measure.time[0]}/{measure.time[1]}] "
+                    if measure.key_fifths != previous.key_fifths:
+                        line += f"[K:{_KEYS[measure.key_fifths]}] "
+                voice = next(
+                    (v for v in sorted(part.measures[mi].voices, key=lambda v: v.number) if v.staff == staff_index), None
+                )
+                events = [e for e in voice.events if not e.grace] if voice else []
+                alters = dict(_key_alters(measure.key_fifths))
+                position = Fraction(0)
+                chords = {c.offset: c.symbol for c in measure.chords} if staff_index == 0 and part is parts[0] else {}
+                voice_number_in_part = voice.number if voice else staff_index * 4 + 1
+                for event in events:
+                    if event.offset > position:
+                        start = len(text) + len(line)
+                        line += f"z{_length(event.offset - position)} "
+                        elements.append(Element(start, len(text) + len(line) - 1, None, [], part.id, staff_index,
+                                                voice_number_in_part, mi, position, event.offset - position))
+                    token = ""
+                    if event.offset in chords:
+                        token += f'"{chords.pop(event.offset)}"'
+                    if event.dynamic:
+                        token += f"!{event.dynamic}!"
+                    token += "".join(_DECORATIONS[a] for a in event.articulations)
+                    if event.notes:
+                        heads = []
+                        for note in event.notes:
+                            mark = ""
+                            if alters.get(note.step + str(note.octave), alters[note.step]) != note.alter:
+                                mark = _MARKS[note.alter]
+                                alters[note.step + str(note.octave)] = note.alter
+                            letter = note.step if note.octave <= 4 else note.step.lower()
+                            octave = "," * (4 - note.octave) if note.octave <= 4 else "'" * (note.octave - 5)
+                            heads.append(mark + letter + octave)
+                        body = heads[0] if len(heads) == 1 else "[" + "".join(heads) + "]"
+                        tie = "-" if any(n.tie for n in event.notes) else ""
+                        token += body + _length(event.duration) + tie
+                    else:
+                        token += "z" + _length(event.duration)
+                    start = len(text) + len(line)
+                    line += token + " "
+                    elements.append(Element(start, start + len(token), event.id, [n.id for n in event.notes], part.id,
+                                            staff_index, voice_number_in_part, mi, event.offset, event.duration))
+                    position = event.end
+                if position < measure.length:
+                    start = len(text) + len(line)
+                    line += f"z{_length(measure.length - position)} "
+                    elements.append(Element(start, len(text) + len(line) - 1, None, [], part.id, staff_index,
+                                            voice_number_in_part, mi, position, measure.length - position))
+                line += "|] " if mi == len(doc.measures) - 1 else "| "
+            text += line.rstrip() + "\n"
+    return Rendered(text, elements)
