@@ -23,8 +23,9 @@ BARS_PER_LINE = 4
 _MAX_BARS_PER_LINE = 8  # a line may grow this far to avoid breaking inside a chord tie
 _MARKS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _ABC_CLEFS = {"treble": "treble", "bass": "bass", "treble-8vb": "treble-8", "percussion": "perc"}
-_ARTICULATIONS = {"staccato": "!staccato!", "accent": "!accent!", "tenuto": "!tenuto!"}
-_SPAN_MARKS = {"crescendo": ("!<(!", "!<)!"), "diminuendo": ("!>(!", "!>)!"), "pedal": ("!ped!", "!ped-up!")}
+_ARTICULATIONS = {"staccato": ".", "accent": "!accent!", "tenuto": "!tenuto!"}
+# abcjs has no pedal decoration: the marks pianists read, as text below the staff.
+_SPAN_MARKS = {"crescendo": ("!<(!", "!<)!"), "diminuendo": ("!>(!", "!>)!"), "pedal": ('"_Ped."', '"_*"')}
 _MAJOR_KEYS = {-7: "Cb", -6: "Gb", -5: "Db", -4: "Ab", -3: "Eb", -2: "Bb", -1: "F", 0: "C",
                1: "G", 2: "D", 3: "A", 4: "E", 5: "B", 6: "F#", 7: "C#"}
 _MINOR_KEYS = {-7: "Abm", -6: "Ebm", -5: "Bbm", -4: "Fm", -3: "Cm", -2: "Gm", -1: "Dm", 0: "Am",
@@ -203,9 +204,9 @@ class _Writer:
             else:
                 lines.append(f"%%MIDI program {max(0, min(127, voice.part.program))}")
         self.text = "\n".join(lines) + "\n"
-        if not self.voices or not doc.measures:
-            rest_length = _length(first.length / UNIT)
-            self.text += f"z{rest_length} |]\n"
+        if not self.voices or not doc.measures:  # nothing to show: the bars, empty
+            bars = [f"z{_length(m.length / UNIT)}" for m in doc.measures or [first]]
+            self.text += " | ".join(bars) + " |]\n"
             return self.text
         for first_bar, last_bar in self._line_ranges(bars_per_line):
             for voice in self.voices:
@@ -305,8 +306,29 @@ class _Writer:
     # -- spans --------------------------------------------------------------
 
     def _place_spans(self) -> dict[tuple[int, int, Fraction], list[str]]:
-        """Hairpin and pedal marks keyed by (ABC voice, measure, piece offset)."""
-        return {}
+        """Hairpin and pedal marks keyed by (ABC voice, measure, piece offset): each
+        starts on the head at or before its start and ends on the first head at or
+        after its end, in the top voice of its staff."""
+        marks: dict[tuple[int, int, Fraction], list[str]] = {}
+        for voice in self.voices:
+            if voice.number != self._first_number(voice):
+                continue
+            heads = [(m, p.offset) for m, pieces in enumerate(voice.pieces) for p in pieces]
+            for span in voice.part.spans:
+                if span.staff != voice.staff or span.kind not in _SPAN_MARKS or not heads:
+                    continue
+                start = (span.start_measure, span.start_offset)
+                end = (span.end_measure, span.end_offset)
+                first = max((k for k, h in enumerate(heads) if h <= start), default=0)
+                last = next((k for k, h in enumerate(heads) if h >= end), len(heads) - 1)
+                if last <= first:
+                    if first + 1 >= len(heads):
+                        continue
+                    last = first + 1
+                opening, closing = _SPAN_MARKS[span.kind]
+                marks.setdefault((voice.abc_id, *heads[first]), []).append(opening)
+                marks.setdefault((voice.abc_id, *heads[last]), []).insert(0, closing)
+        return marks
 
     # -- music ----------------------------------------------------------------
 
@@ -364,8 +386,6 @@ class _Writer:
             grace_start = len(self.text) + len(token)
             token += self._graces(voice, piece.graces, accidentals)
             grace_ranges = [(grace_start, len(self.text) + len(token))]
-        for symbol in piece.chord_symbols if voice.carries_chords else ():
-            token += f'"{_chord_text(symbol)}"'
         if voice.carries_chords:
             for chord in self.doc.measures[measure_index].chords:
                 if chord.offset == piece.offset:

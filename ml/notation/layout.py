@@ -41,7 +41,6 @@ class Piece:
     last: bool = True  # the last piece of its event: its notes' ties lead to the next event
     tuplet: Tuplet | None = None
     graces: list[Event] = field(default_factory=list)
-    chord_symbols: list[str] = field(default_factory=list)
 
     @property
     def notes(self) -> list[Note]:

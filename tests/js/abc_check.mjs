@@ -119,7 +119,9 @@ function writtenHeads(tune) {
         }
         const alter = letterAlters.get(letter) ?? key.get(letter) ?? 0;
         // Drum heads sound what %%percmap says, not their staff position.
-        const letterRule = voice.percussion ? played.pitch : 60 + 12 * octave + SCALE[letter] + alter;
+        // treble-8 sounds an octave below where it is written.
+        const clefShift = voice.clef === "treble-8" ? -12 : 0;
+        const letterRule = voice.percussion ? played.pitch : 60 + 12 * octave + SCALE[letter] + alter + clefShift;
         heads.push([played.pitch, letterRule, played.start, played.duration]);
         const flags = tieFlags.get(pitch);
         if (flags.end) {

@@ -123,3 +123,71 @@ def test_many_scores_in_one_abcjs_run():
     results = [score_to_abc(d) for d in docs]
     for result, report, doc in zip(results, abcjs_reports([r.text for r in results]), docs):
         assert_abc_matches_doc(result, report, doc)
+
+
+def test_marks_chord_symbols_and_grace_notes_are_drawn_where_the_score_puts_them():
+    from ml.notation.score import ChordSymbol, Span
+
+    b = DocBuilder(2)
+    piano = b.part(clefs=("treble", "bass"))
+    b.doc.measures[0].chords = [ChordSymbol(Q(0), "C"), ChordSymbol(Q(2), "Am7")]
+    grace = b.add(piano, 0, 0, Q(1, 2), 74, grace=True)
+    b.add(piano, 0, 0, 4, 72, dynamic="mf", articulations=("accent",))
+    b.add(piano, 1, 0, 1, 72, articulations=("staccato",))
+    b.add(piano, 1, 1, 1, 74, articulations=("tenuto",))
+    b.add(piano, 0, 0, 4, 48, staff=1)
+    piano.spans = [Span("crescendo", 0, 0, Q(0), 1, Q(1)), Span("pedal", 1, 0, Q(0), 0, Q(4))]
+    result, report = render(b.doc)
+    treble = result.text.split("[V:1]")[1]
+    assert '"C"' in treble and '"Am7"' in treble  # a held note is split at beat 3 to carry Am7
+    assert "!mf!" in treble and "!accent!" in treble and ".c2" in treble and "!tenuto!" in treble
+    assert "!<(!" in treble and "!<)!" in treble
+    assert '"_Ped."' in result.text and '"_*"' in result.text
+    grace_element = next(e for e in result.elements if e.grace)
+    assert grace_element.note_ids == tuple(n.id for n in grace.notes)
+    assert result.text[grace_element.start_char:grace_element.end_char] == "{/d}"
+    assert [p for p, _, _ in played(report)] == [74, 72, 72, 74]  # abcjs plays the grace first
+
+
+def test_drums_sit_on_a_percussion_staff_at_kit_positions_and_play_on_channel_10():
+    b = DocBuilder(1, key=3)
+    piano = b.part()
+    drums = b.part("Drums", instrument="drums", clefs=("percussion",), is_drum=True)
+    b.add(piano, 0, 0, 4, (73, "C", 1, 5))
+    for beat in range(4):
+        b.add(drums, 0, beat, 1, (42, "G", 0, 5), *([(36, "F", 0, 4)] if beat % 2 == 0 else [(38, "C", 0, 5)]))
+    result, report = render(b.doc)
+    assert "clef=perc" in result.text and "%%MIDI channel 10" in result.text
+    assert "%%percmap g 42 x" in result.text  # the hi-hat: an x head on the top space
+    assert sorted({p for p, _, _ in played(report, 1)}) == [36, 38, 42]
+    assert played(report, 0) == [(73, 0, 4)]
+
+
+def test_guitar_is_written_an_octave_up_on_a_treble_8vb_staff_with_tablature():
+    b = DocBuilder(1)
+    guitar = b.part("Guitar", instrument="guitar", program=25, clefs=("treble-8vb",), tablature=True)
+    b.add(guitar, 0, 0, 2, 40)  # the low E string
+    b.add(guitar, 0, 2, 2, 64)
+    result, report = render(b.doc)
+    assert report["voices"][0]["clef"] == "treble-8"
+    assert played(report) == [(40, 0, 2), (64, 2, 2)]
+    assert result.tablature == [
+        {"instrument": "guitar", "label": "Guitar", "tuning": ["E,", "A,", "D", "G", "B", "e"], "highestNote": "a'"}
+    ]
+    other = DocBuilder(1)
+    other.add(other.part(), 0, 0, 4, 60)
+    assert score_to_abc(other.doc).tablature == []
+
+
+def test_a_title_and_names_in_any_script_are_kept():
+    b = DocBuilder(1, title="夜に駆ける % \\ \"x\"")
+    b.add(b.part("ピアノ"), 0, 0, 4, 60)
+    _, report = render(b.doc)
+    assert report["title"].startswith("夜に駆ける")
+
+
+def test_an_empty_score_is_still_one_clean_bar():
+    from ml.notation.score import ScoreDoc
+
+    for doc in (ScoreDoc(title="Empty", measures=[], parts=[]), DocBuilder(2).doc):
+        render(doc)
