@@ -22,10 +22,13 @@ from ml.notes import Note
 
 FRAMES_PER_SECOND = 100
 DEFAULT_BEAT_SECONDS = 0.5  # 120 BPM, when the notes carry no rhythm at all
-_SMOOTHING_SECONDS = 0.02  # played onsets wander by a few tens of ms around the beat
-_PRIOR_BPM = 110.0  # the tactus people tap lies around here (van Noorden & Moelants)
+_SMOOTHING_SECONDS = 0.02
+_LONG_SECONDS = 1.0  # notes this long or longer carry the most accent
+_BASS_BELOW_MEDIAN = 7  # semitones
+_BASS_ACCENT = 1.5  # played onsets wander by a few tens of ms around the beat
+_PRIOR_BPM = 120.0  # the tactus people tap lies around here (van Noorden & Moelants)
 _PRIOR_OCTAVES = 0.7
-_DIVIDED_WEIGHT = 0.05
+_DIVIDED_WEIGHT = 0.0
 _LOCAL_RANGE = 1.5  # a local tempo may differ this much (either way) from the main one
 _LOCAL_OCTAVES = 0.3
 _LOCAL_TEMPO_WINDOW_SECONDS = 6.0  # tempogram window: several beats even when slow
@@ -66,13 +69,24 @@ class BeatGrid:
         return np.diff(self.times)
 
 
+def accent(note: Note) -> float:
+    """How much a note marks its moment as a beat: loud and long notes more."""
+    return note.velocity / 127.0 * (0.5 + min(note.duration, _LONG_SECONDS) / _LONG_SECONDS)
+
+
+def _bass_weights(notes: Sequence[Note]) -> np.ndarray:
+    """Bass notes (well below the music's middle) mark beats and bars more than the rest."""
+    pitches = np.array([n.pitch for n in notes], dtype=float)
+    return np.where(pitches <= np.median(pitches) - _BASS_BELOW_MEDIAN, _BASS_ACCENT, 1.0)
+
+
 def onset_envelope(notes: Sequence[Note]) -> np.ndarray:
-    """Onset strength per frame from time 0: a smoothed impulse per onset, weighted by velocity."""
+    """Onset strength per frame from time 0: a smoothed impulse per onset, weighted by its accent."""
     if not notes:
         return np.zeros(1)
     onsets = np.array([n.onset for n in notes])
-    frames = np.round(onsets * FRAMES_PER_SECOND).astype(int)
-    weights = np.array([n.velocity for n in notes], dtype=float) / 127.0
+    frames = np.maximum(0, np.round(onsets * FRAMES_PER_SECOND).astype(int))
+    weights = np.array([accent(n) for n in notes]) * _bass_weights(notes)
     impulses = np.bincount(frames, weights=weights, minlength=frames.max() + 1)
     sigma = _SMOOTHING_SECONDS * FRAMES_PER_SECOND
     kernel_x = np.arange(-int(4 * sigma), int(4 * sigma) + 1)

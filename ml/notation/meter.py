@@ -26,7 +26,7 @@ from ml.notes import Note
 # Thirds of a beat this slow (per minute) or slower are felt as beats themselves.
 SLOWEST_COMPOUND_DIVISION_BPM = 230.0
 _OFFBEAT_MIN = 0.09  # beats from the nearest beat: closer is "on the beat"
-_TERNARY_SHARE = 0.6  # of off-beat onsets, to call the beat divided in three
+_TERNARY_SHARE = 0.75  # of off-beat onsets, to call the beat divided in three
 # 4/4 is far more common than 2/4, 3/4 than 6/4-in-beats: a grouping must do
 # this much better than the common one to win.
 _GROUPING_PRIOR = {4: 1.15, 3: 1.0, 2: 0.9}
@@ -101,6 +101,9 @@ def downbeat_salience(notes: Sequence[Note], positions: np.ndarray, beat_count: 
     unit = chroma / np.where(norms > 0, norms, 1)[:, None]
     change = np.zeros(beat_count)
     change[1:] = 1 - np.sum(unit[1:] * unit[:-1], axis=1)
+    sounding = norms > 0
+    first = int(np.argmax(sounding)) if sounding.any() else 0
+    change[first] = change[sounding].mean() if sounding.any() else 0.0  # nothing before the first chord to change from
 
     def z(values: np.ndarray) -> np.ndarray:
         spread = values.std()
@@ -150,5 +153,8 @@ def detect_meter(
     if len(occupied) < _MIN_STRUCK_BEATS:  # too little music to hear bars in
         return Meter(4, compound), grid, int(np.floor(positions.min() + 0.5))
     salience = downbeat_salience(notes, positions, len(grid.times))
-    beats, phase = best_grouping(salience)
+    # Only beats inside the music: silence past either end would look like weak beats.
+    first, last = min(occupied), max(occupied)
+    beats, phase = best_grouping(salience[first : last + 1])
+    phase = first + phase
     return Meter(beats, compound), grid, phase

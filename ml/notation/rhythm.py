@@ -26,6 +26,8 @@ from ml.notes import Note
 SIMPLE_DIVISIONS = ((4, 0.0, 0.0), (3, 0.012, 0.0), (8, 0.012, 0.6), (6, 0.02, 0.6))
 COMPOUND_DIVISIONS = ((6, 0.0, 0.0), (2, 0.015, 0.0), (12, 0.015, 0.9))
 _COLLISION_COST = 0.05  # seconds: two onsets of one pitch snapped together lose a note
+_HABIT_SHARE = 0.2  # of the beats with off-beat notes: this division is a habit of the piece
+_HABIT_DISCOUNT = 0.25  # what is left of a habitual division's cost
 _EARLY = 1 / 16  # an onset this close before a beat belongs to that beat
 
 GRACE_MAX_SECONDS = 0.11  # a grace note is shorter than this ...
@@ -89,12 +91,19 @@ def choose_divisions(
     for k, beat in enumerate(beat_of):
         by_beat.setdefault(int(beat), []).append(k)
     periods = grid.periods
-    chosen = {}
-    for beat, members in by_beat.items():
+
+    def choose(discount: dict[int, float]) -> dict[int, int]:
+        chosen = {}
+        for beat, members in by_beat.items():
+            chosen[beat] = _best_division(beat, members, discount)
+        return chosen
+
+    def _best_division(beat: int, members: list[int], discount: dict[int, float]) -> int:
         beat_seconds = float(periods[min(max(beat, 0), len(periods) - 1)])
         fractions = positions[members] - beat
-        best, best_cost = None, np.inf
+        best, best_cost = 0, np.inf
         for steps, extra in divisions_for(compound, beat_seconds):
+            extra *= discount.get(steps, 1.0)
             snapped = np.round(fractions * steps) / steps
             error = np.abs(fractions - snapped).sum() * beat_seconds
             plain = divisions_for(compound, beat_seconds)[0][0]
@@ -104,8 +113,22 @@ def choose_divisions(
             cost = error + extra * needs + _COLLISION_COST * collisions
             if cost < best_cost - 1e-12:
                 best, best_cost = steps, cost
-        chosen[beat] = best
-    return chosen
+        return best
+
+    first = choose({})
+    # A piece that often divides its beats one way is read that way where a beat is unclear.
+    plain = divisions_for(compound, 1.0)[0][0]
+    divided = [steps for beat, steps in first.items() if _has_offbeats(positions[by_beat[beat]] - beat)]
+    discount = {
+        steps: _HABIT_DISCOUNT
+        for steps in set(divided)
+        if steps != plain and divided.count(steps) >= _HABIT_SHARE * len(divided)
+    }
+    return choose(discount) if discount else first
+
+
+def _has_offbeats(fractions: np.ndarray) -> bool:
+    return bool(np.any(np.abs(fractions - np.round(fractions)) > 0.05))
 
 
 def place_notes(
