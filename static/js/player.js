@@ -313,12 +313,12 @@
     var starts = measureStarts();
     if (!fromBar || !toBar || fromBar > toBar || fromBar > starts.length) {
       state.loop = null;
-      root.dataset.loop = "";
+      root.dataset.loopBars = "";
       return;
     }
     var end = toBar < starts.length ? starts[toBar] : state.duration;
     state.loop = { start: starts[fromBar - 1], end: end };
-    root.dataset.loop = fromBar + "-" + toBar;
+    root.dataset.loopBars = fromBar + "-" + toBar;
     els.loopFrom.value = fromBar;
     els.loopTo.value = toBar;
     els.loop.checked = true;
@@ -328,7 +328,7 @@
   function selectedBars() {
     // The editor marks what is selected in the drawn score; abcjs marks every element with its bar (abcjs-mmN).
     var bars = [];
-    document.querySelectorAll(".abc-render .abcjs-note_selected, .abc-render .selected, .abc-render [aria-selected=true]")
+    document.querySelectorAll(".abc-render .rs-selected, .abc-render .abcjs-note_selected")
       .forEach(function (el) {
         var m = /(?:^|\s)abcjs-mm(\d+)(?:\s|$)/.exec(el.getAttribute("class") || "");
         if (m) bars.push(parseInt(m[1], 10) + 1);
@@ -351,7 +351,9 @@
   }
 
   function hearNote(svgElement) {
-    var selectable = visualObj.findSelectableElement ? visualObj.findSelectableElement(svgElement) : null;
+    // abcjs numbers each drawn element (data-index) in its engraver's list of selectables.
+    var selectables = visualObj.engraver ? visualObj.engraver.selectables : [];
+    var selectable = selectables[parseInt(svgElement.getAttribute("data-index"), 10)];
     var abcelem = selectable && selectable.absEl ? selectable.absEl.abcelem : null;
     if (!abcelem || !abcelem.midiPitches || !abcelem.midiPitches.length) return;
     ABCJS.synth.playEvent(abcelem.midiPitches, abcelem.midiGraceNotePitches,
@@ -418,7 +420,7 @@
       if (t.name === "player-source") setSource(t.value);
       else if (t.matches("[data-loop], [data-loop-from], [data-loop-to]")) {
         if (els.loop.checked) setLoop(parseInt(els.loopFrom.value, 10), parseInt(els.loopTo.value, 10));
-        else { state.loop = null; root.dataset.loop = ""; }
+        else { state.loop = null; root.dataset.loopBars = ""; }
       } else if (t.matches("[data-mute], [data-solo]")) {
         var index = parseInt(t.closest("[data-track]").dataset.track, 10);
         restartWith(function () {

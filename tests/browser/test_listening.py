@@ -232,7 +232,7 @@ def test_mute_solo_seek_by_bar_loop_and_hear_a_note(browser_page, live_server_ur
     page.click("[data-action=stop]")
 
     # Clicking a note in bar 3 moves the playhead to the start of bar 3, and plays that note.
-    note = page.locator(".abc-render .abcjs-note.abcjs-mm2").first
+    note = page.locator(".abc-render .abcjs-note.abcjs-mm2.abcjs-v0.abcjs-n1 .abcjs-notehead").first
     note.click()
     assert position(page) == pytest.approx(4.0, abs=0.05)
     page.wait_for_function("document.querySelector('[data-player]').dataset.heardPitches", timeout=10_000)
