@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ml import weights
 from ml.audio import load
 from ml.constants import TRANSKUN_SAMPLE_RATE
 from ml.errors import MLError, ModelUnavailableError
@@ -38,13 +39,16 @@ PIANO_BACKENDS = ("transkun", "bytedance")
 SAMPLE_RATE = TRANSKUN_SAMPLE_RATE  # every stage works on 44.1 kHz audio
 
 STAGE_READING = "Reading audio"
+STAGE_SPLITTING_VOCALS = "Separating vocals"  # only with the vocals model in MODEL_DIR
 STAGE_SEPARATING = "Separating instruments"
+STAGE_SAVING_STEMS = "Saving instrument tracks"
 STAGE_DONE = "Done"
 
 # Where each stage starts on the overall 0..1 scale: decoding takes seconds,
 # separation and the models nearly all the rest.
 _READ_END = 0.05
 _SEPARATE_END = 0.40
+_VOCALS_END = (_READ_END + _SEPARATE_END) / 2  # vocals first, then the rest, when both run
 _TRANSCRIBE_END = 0.98
 
 
@@ -69,6 +73,9 @@ class PipelineOptions:
     device: str | None = None
     model_dir: Path | None = None  # where separation weights live (see ml.weights)
     separation_model: str = "htdemucs_6s"
+    # Split the voice off first with this model when its files are in model_dir
+    # (never downloaded on the fly); None: the separation model alone.
+    vocals_model: str | None = weights.BS_ROFORMER_VOCALS
     download_weights: bool = True  # fetch missing separation weights where there is internet
     # "transkun" (ships with its pip package) or "bytedance" (its checkpoint in model_dir).
     piano_backend: str = "transkun"
@@ -114,14 +121,11 @@ def transcribe_recording(
 
     stem_files: dict[str, Path] = {}
     if options.separate:
-        report(STAGE_SEPARATING, _READ_END)
-        stems = _separate(
-            audio, options=options,
-            progress=lambda f: report(STAGE_SEPARATING, _READ_END + (_SEPARATE_END - _READ_END) * f),
-        )
+        stems = _separate(audio, options=options, progress=report)
         instruments = list(options.instruments or _stems_with_content(stems))
         sources = {name: stems[name] for name in instruments}
         if stems_dir is not None:
+            report(STAGE_SAVING_STEMS, _SEPARATE_END)
             stem_files = _write_stems(stems, stems_dir)
         start = _SEPARATE_END
     else:
@@ -180,13 +184,27 @@ def _transcribe_stem(
     return basic_pitch.transcribe(audio, instrument=instrument, sample_rate=SAMPLE_RATE, progress=progress)
 
 
-def _separate(audio: np.ndarray, *, options: PipelineOptions, progress: Callable[[float], None]) -> dict[str, np.ndarray]:
+def _separate(audio: np.ndarray, *, options: PipelineOptions, progress: Progress) -> dict[str, np.ndarray]:
+    """Stems by name: the voice split off first where the vocals model is in place, then the rest."""
     from ml import separation
+    from ml.separation import vocals
 
-    return separation.separate(
-        audio, sample_rate=SAMPLE_RATE, model_dir=options.model_dir, model=options.separation_model,
-        device=options.device, download=options.download_weights, progress=progress,
+    def stage(label: str, begin: float, end: float) -> Callable[[float], None]:
+        progress(label, begin)
+        return lambda fraction: progress(label, begin + (end - begin) * fraction)
+
+    vocals_first = options.vocals_model is not None and vocals.files_in_place(
+        model_dir=options.model_dir, model=options.vocals_model
     )
+    if vocals_first:
+        splitter = vocals.VocalSplitter(model_dir=options.model_dir, model=options.vocals_model, device=options.device)
+        voice, audio = splitter.split(audio, progress=stage(STAGE_SPLITTING_VOCALS, _READ_END, _VOCALS_END))
+    stems = separation.separate(
+        audio, sample_rate=SAMPLE_RATE, model_dir=options.model_dir, model=options.separation_model,
+        device=options.device, download=options.download_weights,
+        progress=stage(STAGE_SEPARATING, _VOCALS_END if vocals_first else _READ_END, _SEPARATE_END),
+    )
+    return separation.with_vocals(stems, voice) if vocals_first else stems
 
 
 def _stems_with_content(stems: dict[str, np.ndarray]) -> Sequence[str]:

@@ -34,13 +34,18 @@ _CHUNK_BYTES = 1 << 20
 # Seconds a download may stall (connect, or between two reads) before it fails;
 # a slow but moving download is never cut off.
 _DOWNLOAD_STALL_SECONDS = 60
+# A file of unknown size is read up to this much before the download is refused.
+_UNSIZED_LIMIT_BYTES = 4 << 30
 
 
 @dataclass(frozen=True, slots=True)
 class WeightFile:
     name: str  # file name inside the model's folder; demucs reads meaning into it
     sha256: str
-    size: int  # bytes
+    # Bytes, where the publisher states it or we measured it; None where only the
+    # sha256 is known (it pins the file on its own; the size only lets a wrong
+    # download stop early and a truncated copy be refused without hashing it).
+    size: int | None
     # Exactly one source: a URL to download from, or an installed package that ships the file.
     url: str | None = None
     package: str | None = None
@@ -67,6 +72,7 @@ class ModelFiles:
 
 HTDEMUCS_6S = "htdemucs_6s"
 BYTEDANCE_PIANO = "bytedance_piano"
+BS_ROFORMER_VOCALS = "bs_roformer_vocals"
 
 CATALOGUE: dict[str, ModelFiles] = {
     HTDEMUCS_6S: ModelFiles(
@@ -108,6 +114,26 @@ CATALOGUE: dict[str, ModelFiles] = {
             ),
         ),
     ),
+    BS_ROFORMER_VOCALS: ModelFiles(
+        name=BS_ROFORMER_VOCALS,
+        description="BS-RoFormer vocals/instrumental split (viperx, ep 317, SDR 12.97), run before demucs when present",
+        folder="bs_roformer",
+        files=(
+            # The checkpoint UVR and audio-separator publish. Its architecture (ZFTurbo's
+            # configs/viperx/model_bs_roformer_ep_317_sdr_12.9755.yaml) is written out in
+            # ml.separation.vocals, so no config file is needed. The sha256 is the one a
+            # public project recorded with sha256sum; it could not be checked here (no
+            # network): if fetch_models refuses the file as "a different version", compare
+            # it with a known-good copy before changing this pin. No size is published
+            # (its state dict holds 639.0 MB of float32 weights).
+            WeightFile(
+                name="model_bs_roformer_ep_317_sdr_12.9755.ckpt",
+                sha256="5b84f37e8d444c8cb30c79d77f613a41c05868ff9c9ac6c7049c00aefae115aa",
+                size=None,
+                url="https://github.com/TRvlvr/model_repo/releases/download/all_public_uvr_models/model_bs_roformer_ep_317_sdr_12.9755.ckpt",
+            ),
+        ),
+    ),
 }
 
 
@@ -133,6 +159,13 @@ def check(name: str, *, model_dir: str | os.PathLike[str]) -> list[FileCheck]:
     """The state of each file of model ``name``; reads and hashes what is there, changes nothing."""
     folder = model_folder(name, model_dir=model_dir)
     return [FileCheck(file=f, path=folder / f.name, state=_state(folder / f.name, f)) for f in CATALOGUE[name].files]
+
+
+def files_in_place(name: str, *, model_dir: str | os.PathLike[str]) -> bool:
+    """Whether every file of model ``name`` exists in ``model_dir``. Cheap: nothing is hashed;
+    ``ensure`` verifies the bytes when the model is loaded."""
+    folder = model_folder(name, model_dir=model_dir)
+    return all((folder / f.name).is_file() for f in CATALOGUE[name].files)
 
 
 def ensure(name: str, *, model_dir: str | os.PathLike[str], download: bool) -> Path:
@@ -174,17 +207,18 @@ def fetch(file: WeightFile, *, folder: Path) -> Path:
     try:
         digest = hashlib.sha256()
         written = 0
+        limit = file.size if file.size is not None else _UNSIZED_LIMIT_BYTES
         try:
             with os.fdopen(handle, "wb") as out:
                 for chunk in _read_source(file):
                     written += len(chunk)
-                    if written > file.size:
+                    if written > limit:
                         break  # a wrong file may be huge: stop before it fills the disk
                     digest.update(chunk)
                     out.write(chunk)
         except OSError as error:  # disk full, folder removed meanwhile
             raise ModelUnavailableError(f"Writing {file.name} into {folder} failed.") from error
-        if written != file.size or digest.hexdigest() != file.sha256:
+        if (file.size is not None and written != file.size) or digest.hexdigest() != file.sha256:
             raise ModelUnavailableError(
                 f"The copy of {file.name} from {file.source} is damaged or a different version, "
                 "so it was not installed."
@@ -209,7 +243,7 @@ def _state(path: Path, file: WeightFile) -> FileState:
     if not path.is_file():
         return FileState.MISSING
     # The size is free to read and catches truncated copies before hashing 50 MB.
-    if path.stat().st_size != file.size or file_sha256(path) != file.sha256:
+    if (file.size is not None and path.stat().st_size != file.size) or file_sha256(path) != file.sha256:
         return FileState.DAMAGED
     return FileState.PRESENT
 
@@ -239,5 +273,10 @@ def _whereabouts(item: FileCheck) -> str:
 
 
 def _remedy(file: WeightFile) -> str:
-    action = f"download it (about {file.size / 1e6:.0f} MB)" if file.url is not None else "install it"
+    if file.url is None:
+        action = "install it"
+    elif file.size is None:
+        action = "download it"
+    else:
+        action = f"download it (about {file.size / 1e6:.0f} MB)"
     return f"Run `{FETCH_COMMAND}` to {action}, or copy the file into that folder."

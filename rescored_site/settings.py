@@ -167,6 +167,9 @@ SEPARATION_MODEL = env("SEPARATION_MODEL", default="htdemucs_6s")
 PIANO_BACKEND = env("PIANO_BACKEND", default="transkun")
 # Transkun's 16 s segments per network pass; unset: 16 on a GPU, 1 on a CPU. Same notes either way.
 TRANSKUN_BATCH_SEGMENTS = env.int("TRANSKUN_BATCH_SEGMENTS", default=None)
+# With separation, split the voice off first with this model when its checkpoint is
+# in MODEL_DIR (`fetch_models bs_roformer_vocals`); empty: demucs alone.
+VOCALS_MODEL = env("VOCALS_MODEL", default="bs_roformer_vocals") or None
 # Whether a worker may download missing weights on first use (where the internet is reachable).
 MODEL_DOWNLOAD = env.bool("MODEL_DOWNLOAD", default=True)
 # A cookies file (Netscape format) for YouTube's age and bot checks, set by the admin.

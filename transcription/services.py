@@ -317,6 +317,7 @@ def job_run(*, job_id: UUID) -> None:
         download_weights=settings.MODEL_DOWNLOAD,
         piano_backend=settings.PIANO_BACKEND,
         transkun_batch_segments=settings.TRANSKUN_BATCH_SEGMENTS,
+        vocals_model=settings.VOCALS_MODEL,
     )
     clock = StageClock()
     try:

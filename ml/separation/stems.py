@@ -105,3 +105,18 @@ def _frame_energy(audio: np.ndarray, *, frame: int) -> np.ndarray:
     mono = audio.mean(axis=1) if audio.ndim == 2 else audio
     frames = mono.size // frame
     return np.square(mono[: frames * frame].astype(np.float64)).reshape(frames, frame).mean(axis=1)
+
+
+def with_vocals(stems: Mapping[str, np.ndarray], vocals: np.ndarray) -> dict[str, np.ndarray]:
+    """Stems of an instrumental, with the vocals split off before it put back in.
+
+    Whatever the multi-stem model still called "vocals" in the instrumental (the
+    vocals model left it there, so it is not the lead voice: backing pads, bleed)
+    joins "other", so the stems still add up to the recording.
+    """
+    merged = dict(stems)  # the stem order stays the model's
+    leftover = merged.get("vocals")
+    if leftover is not None and "other" in merged:
+        merged["other"] = merged["other"] + leftover
+    merged["vocals"] = vocals
+    return merged

@@ -206,3 +206,25 @@ def test_ensure_offline_says_the_download_failed_and_what_to_run(tmp_path: Path,
     assert "Downloading from http://127.0.0.1:9/x.th failed" in message
     assert "python manage.py fetch_models" in message
     assert files_in(tmp_path / "demucs") == ["htdemucs_6s.yaml"]
+
+
+def test_a_file_without_a_published_size_is_pinned_by_its_sha256_alone(
+    tmp_path: Path, file_server: FileServer, monkeypatch
+) -> None:
+    (sized,) = served_model(file_server, {"weights.ckpt": b"w" * 1000}).files
+    file = weights.WeightFile(name=sized.name, sha256=sized.sha256, size=None, url=sized.url)
+    monkeypatch.setattr(weights, "_UNSIZED_LIMIT_BYTES", 4000)
+
+    assert weights.fetch(file, folder=tmp_path / "ok").read_bytes() == b"w" * 1000
+
+    for served in (b"w" * 999, b"w" * 5000):  # truncated; longer than any file of unknown size may be
+        file_server.files["/models/weights.ckpt"] = served
+        with pytest.raises(ModelUnavailableError, match="damaged or a different version"):
+            weights.fetch(file, folder=tmp_path / "bad")
+        assert files_in(tmp_path / "bad") == []
+    (tmp_path / "bad" / "weights.ckpt").write_bytes(b"w" * 999)
+    spec = weights.ModelFiles(name="unsized", description="", folder="bad", files=(file,))
+    monkeypatch.setitem(weights.CATALOGUE, "unsized", spec)
+    assert [item.state for item in weights.check("unsized", model_dir=tmp_path)] == [weights.FileState.DAMAGED]
+    with pytest.raises(ModelUnavailableError, match=r"Run `python manage.py fetch_models` to download it, or"):
+        weights.ensure("unsized", model_dir=tmp_path, download=False)

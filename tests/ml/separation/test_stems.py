@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ml import audio
-from ml.separation import stems_with_content, write_stems
+from ml.separation import stems_with_content, with_vocals, write_stems
 
 SR = 22050  # content detection only looks at frame energies: a low rate keeps the tests quick
 
@@ -117,3 +117,18 @@ def test_a_mono_stem_is_written_as_mono(tmp_path: Path) -> None:
     (path,) = write_stems({"bass": sine}, tmp_path / "new", sample_rate=SR).values()
     info = audio.probe(path)
     assert (path.name, info.channels, info.sample_rate) == ("bass.mp3", 1, SR)
+
+
+def test_split_off_vocals_replace_the_separators_and_its_leftover_joins_other() -> None:
+    def stem(value: float) -> np.ndarray:
+        return np.full((4, 2), value, dtype=np.float32)
+
+    instrumental_stems = {"drums": stem(1), "bass": stem(2), "other": stem(3), "vocals": stem(0.5), "guitar": stem(4)}
+
+    merged = with_vocals(instrumental_stems, stem(7))
+
+    assert list(merged) == list(instrumental_stems)  # the separator's stem order
+    np.testing.assert_array_equal(merged["vocals"], stem(7))
+    np.testing.assert_array_equal(merged["other"], stem(3.5))
+    # Nothing lost: the stems still add up to vocals + instrumental.
+    np.testing.assert_allclose(sum(merged.values()), stem(7) + sum(instrumental_stems.values()))

@@ -33,7 +33,8 @@ class Command(BaseCommand):
         for name in names:
             self.stdout.write(f"{name}: {weights.CATALOGUE[name].description}")
             for item in weights.check(name, model_dir=model_dir):
-                label = f"  {item.path.relative_to(model_dir)} ({item.file.size / 1e6:.1f} MB)"
+                size = f"{item.file.size / 1e6:.1f} MB" if item.file.size is not None else "size not published"
+                label = f"  {item.path.relative_to(model_dir)} ({size})"
                 if list_only or item.state is weights.FileState.PRESENT:
                     self.stdout.write(f"{label}: {item.state.value}")
                     continue
