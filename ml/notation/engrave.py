@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ml.notation.beats import BeatGrid, tempo_sections, track_beats
+from ml.notation.expression import add_expression
+from ml.notation.harmony import add_chord_symbols, apply_keys
 from ml.notation.meter import Meter, detect_meter
 from ml.notation.percussion import drum_position
 from ml.notation.rhythm import PlacedNote, place_notes
@@ -84,6 +86,9 @@ def engrave(
         doc.parts.append(_part(doc, f"p{index + 1}", track, notes))
     if not doc.parts:
         doc.parts.append(_part(doc, "p1", Track(name="", instrument="piano", program=0), []))
+    apply_keys(doc)
+    add_chord_symbols(doc)
+    add_expression(doc, transcription)
     return doc
 
 
