@@ -247,8 +247,13 @@ def share_link_revoke(request, score_id, link_id):
 def share_link(request, token):
     link = selectors.share_link_get_active(token=token)
     score = link.score
-    return render(request, "editor/score_detail.html",
-                  {"score": score, "job": score.job, "can_edit": False, "share_token": link.token})
+    # The editor's own page in its read-only mode, with the state its script draws from.
+    from editor import services as editor_services
+    from editor.views import _state_context
+
+    context = {"score": score, "job": score.job, "can_edit": False, "share_token": link.token}
+    context.update(_state_context(editor_services.score_edit_state(score_id=score.id), request.GET.get("part", "")))
+    return render(request, "editor/score_detail.html", context)
 
 
 @require_GET
