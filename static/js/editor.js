@@ -82,6 +82,7 @@
       staffwidth: 980,
       wrap: { minSpacing: 1.6, maxSpacing: 2.7, preferredMeasuresPerLine: 4 },
       clickListener: onAbcClick,
+      selectTypes: ["note"], // notes and rests: focusable, clickable, draggable
       selectionColor: "#3451b2",
       dragColor: "#3451b2",
       dragging: canEdit,

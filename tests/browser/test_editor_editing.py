@@ -1,0 +1,173 @@
+"""Editing a score in a real browser against the real server: every change lands in the database."""
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+
+from ml.notes import Note, Track, Transcription
+from tests.browser.conftest import ARTIFACTS
+from tests.factories import PASSWORD, make_user
+from tests.ml.notation.test_edit import make_doc
+from transcription.models import Job, Score
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def make_score(user) -> Score:
+    doc = make_doc(
+        [[(0, 1, [60]), (1, 1, [62]), (2, 1, [64]), (3, 1, [65])],
+         [(0, 2, [67]), (2, 2, [69])],
+         [(0, 4, [72])]],
+        lower=[[(0, 4, [48])], [(0, 4, [43])], [(0, 4, [48])]],
+    )
+    job = Job.objects.create(owner=user, title="Little scale", status=Job.Status.DONE)
+    notes = Transcription(tracks=[Track("Piano", "piano", notes=[Note(60, 0.0, 0.5, 80)])], duration=6.0)
+    score = Score(job=job, title="Little scale", notes=notes.to_dict(), doc=doc.to_dict(), abc="X:1\nK:C\nC|]\n")
+    score.midi.save("score.mid", ContentFile(b"MThd"), save=False)
+    score.save()
+    return score
+
+
+def log_in(page, base_url, username):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def open_editor(page, base_url, score):
+    page.goto(f"{base_url}/scores/{score.id}/")
+    page.wait_for_selector("[data-editor-render] svg .abcjs-note")
+
+
+def wait_revision(page, number):
+    page.wait_for_function(f"document.querySelector('[data-editor]').dataset.revision === '{number}'", timeout=10_000)
+
+
+def treble_notes(page):
+    # The first staff's note heads in drawing order (voice 1 is the treble staff). Clicks are
+    # forced: a ledger line drawn over a head would otherwise stop Playwright, not a user.
+    return page.locator("[data-editor-render] svg .abcjs-note.abcjs-v0 .abcjs-notehead")
+
+
+def bar(score_id, measure, staff=0):
+    doc = Score.objects.get(id=score_id).doc
+    voice = next(v for v in doc["parts"][0]["measures"][measure] if v["staff"] == staff)
+    return [[n[1] for n in e["notes"]] for e in voice["events"]]
+
+
+@pytest.fixture
+def editor(page, live_server_url):
+    user = make_user("composer")
+    score = make_score(user)
+    log_in(page, live_server_url, "composer")
+    open_editor(page, live_server_url, score)
+    return page, score
+
+
+def test_select_a_note_raise_it_a_semitone_undo_and_redo(editor):
+    page, score = editor
+    treble_notes(page).first.click(force=True)
+    page.wait_for_function("window.rescoredEditor.selection.length === 1")
+    page.screenshot(path=ARTIFACTS / "editor-selected.png", full_page=True)
+    page.keyboard.press("ArrowUp")
+    wait_revision(page, 1)
+    assert bar(score.id, 0)[0] == [61]
+    assert page.locator("[data-editor-render] svg .rs-selected").count() >= 1  # still selected after the redraw
+    page.screenshot(path=ARTIFACTS / "editor-raised.png", full_page=True)
+
+    page.keyboard.press("Control+z")
+    wait_revision(page, 0)
+    assert bar(score.id, 0)[0] == [60]
+    page.keyboard.press("Control+Shift+z")
+    wait_revision(page, 1)
+    assert bar(score.id, 0)[0] == [61]
+    # Redo survives a reload: the history is on the server.
+    page.keyboard.press("Control+z")
+    wait_revision(page, 0)
+    page.reload()
+    page.wait_for_selector("[data-editor-render] svg .abcjs-note")
+    assert page.locator("[data-command=redo]").is_enabled()
+    page.click("[data-command=redo]")
+    wait_revision(page, 1)
+    assert bar(score.id, 0)[0] == [61]
+
+
+def test_copy_a_bar_and_paste_it_into_the_next(editor):
+    page, score = editor
+    notes = treble_notes(page)
+    notes.nth(0).click(force=True)
+    notes.nth(3).click(modifiers=["Shift"], force=True)
+    page.wait_for_function("window.rescoredEditor.selection.length === 4")
+    page.keyboard.press("Control+c")
+    page.wait_for_function("window.rescoredClipboard && window.rescoredClipboard.events.length === 4")
+    notes.nth(4).click(force=True)  # the first note of bar 2 puts the cursor there
+    page.keyboard.press("Control+v")
+    wait_revision(page, 1)
+    assert bar(score.id, 1) == bar(score.id, 0) == [[60], [62], [64], [65]]
+    page.screenshot(path=ARTIFACTS / "editor-pasted.png", full_page=True)
+
+
+def test_change_the_key(editor):
+    page, score = editor
+    treble_notes(page).first.click(force=True)
+    page.click(".tool-menu summary")
+    page.select_option("form[data-form=key] select[name=fifths]", "2")
+    page.click("form[data-form=key] button")
+    wait_revision(page, 1)
+    doc = Score.objects.get(id=score.id).doc
+    assert [m["key_fifths"] for m in doc["measures"]] == [2, 2, 2]
+    assert page.locator("[data-editor-render] svg .abcjs-key-signature path, [data-editor-render] svg .abcjs-key-signature").count() > 0
+    page.screenshot(path=ARTIFACTS / "editor-key.png", full_page=True)
+
+
+def test_insert_notes_by_letter_and_change_durations(editor):
+    page, score = editor
+    treble_notes(page).nth(4).click(force=True)  # bar 2, beat 1: a half note G
+    page.keyboard.press("4")  # eighth: the selected half note becomes an eighth
+    wait_revision(page, 1)
+    assert bar(score.id, 1) == [[67], [69]]
+    page.keyboard.press("e")  # E at the cursor (over the G), as note entry does; the cursor moves on
+    wait_revision(page, 2)
+    page.keyboard.press("r")  # then an eighth rest
+    wait_revision(page, 3)
+    page.keyboard.press("f")
+    wait_revision(page, 4)
+    voice = Score.objects.get(id=score.id).doc["parts"][0]["measures"][1][0]["events"]
+    assert [(e["offset"], e["duration"], [n[1] for n in e["notes"]]) for e in voice] == [
+        ("0", "1/2", [64]), ("1/2", "1/2", []), ("1", "1/2", [65]), ("2", "2", [69])]
+    page.screenshot(path=ARTIFACTS / "editor-typed.png", full_page=True)
+
+
+def test_a_second_page_with_a_stale_score_gets_a_conflict_not_an_overwrite(editor, live_server_url):
+    first, score = editor
+    second = first.context.new_page()
+    open_editor(second, live_server_url, score)
+    treble_notes(first).first.click(force=True)
+    first.keyboard.press("ArrowUp")
+    wait_revision(first, 1)
+
+    treble_notes(second).first.click(force=True)
+    second.keyboard.press("ArrowDown")
+    second.wait_for_selector(".editor-status.is-conflict")
+    assert "another tab" in second.locator(".editor-status").inner_text()
+    wait_revision(second, 1)  # refreshed to what the first page made
+    second.screenshot(path=ARTIFACTS / "editor-conflict.png", full_page=True)
+    assert bar(score.id, 0)[0] == [61]
+    # After the refresh the second page edits normally.
+    treble_notes(second).first.click(force=True)
+    second.keyboard.press("ArrowUp")
+    wait_revision(second, 2)
+    assert bar(score.id, 0)[0] == [62]
+
+
+def test_viewers_see_the_score_without_editing_tools(page, live_server_url):
+    owner = make_user("owner")
+    score = make_score(owner)
+    log_in(page, live_server_url, "owner")
+    page.goto(f"{live_server_url}/scores/{score.id}/")
+    page.wait_for_selector("[data-editor-render] svg .abcjs-note")
+    page.locator(".editor-tabs [role=tab]", has_text="Piano").click()
+    page.wait_for_function("window.rescoredEditor.state.partId === 'p1'")
+    assert page.locator("[data-editor-render] svg .abcjs-note").count() > 0
