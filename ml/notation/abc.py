@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ml.notation.layout import Piece, beat_length, layout_voice
+from ml.notation.layout import Piece, beat_length, layout_voice, span_anchors
 from ml.notation.score import STEPS, Event, Measure, Note, Part, ScoreDoc, Span
 
 UNIT = Fraction(1, 2)  # L:1/8: one ABC length unit is an eighth, half a quarter
@@ -315,16 +315,12 @@ class _Writer:
                 continue
             heads = [(m, p.offset) for m, pieces in enumerate(voice.pieces) for p in pieces]
             for span in voice.part.spans:
-                if span.staff != voice.staff or span.kind not in _SPAN_MARKS or not heads:
+                if span.staff != voice.staff or span.kind not in _SPAN_MARKS:
                     continue
-                start = (span.start_measure, span.start_offset)
-                end = (span.end_measure, span.end_offset)
-                first = max((k for k, h in enumerate(heads) if h <= start), default=0)
-                last = next((k for k, h in enumerate(heads) if h >= end), len(heads) - 1)
-                if last <= first:
-                    if first + 1 >= len(heads):
-                        continue
-                    last = first + 1
+                anchors = span_anchors(heads, (span.start_measure, span.start_offset), (span.end_measure, span.end_offset))
+                if anchors is None:
+                    continue
+                first, last = anchors
                 opening, closing = _SPAN_MARKS[span.kind]
                 marks.setdefault((voice.abc_id, *heads[first]), []).append(opening)
                 marks.setdefault((voice.abc_id, *heads[last]), []).insert(0, closing)

@@ -284,3 +284,18 @@ def divisions_for(values: list[Fraction]) -> int:
     for value in values:
         result = lcm(result, value.denominator)
     return result
+
+
+def span_anchors(heads: list[tuple[int, Fraction]], start: tuple[int, Fraction], end: tuple[int, Fraction]) -> tuple[int, int] | None:
+    """Where a hairpin or pedal is drawn among a voice's heads, given as (measure, offset)
+    in order: from the head at or before its start to the first head at or after its
+    end (the last head when it runs to the end). None when it cannot span two heads."""
+    if not heads:
+        return None
+    first = max((k for k, h in enumerate(heads) if h <= start), default=0)
+    last = next((k for k, h in enumerate(heads) if h >= end), len(heads) - 1)
+    if last <= first:
+        if first + 1 >= len(heads):
+            return None
+        last = first + 1
+    return first, last

@@ -8,26 +8,25 @@ from pathlib import Path
 
 import pytest
 
-from ml.notation.musicxml import to_musicxml
+from ml.notation.musicxml import score_to_musicxml
 from ml.notation.pdf import EngravingError, render_svg_pages, to_pdf
-from ml.notes import Note, Track, Transcription
+from ml.notation.score import ScoreDoc
 
-BEAT = 0.5  # seconds, at 120 BPM
+from .writer_docs import DocBuilder, Q
 
 
 def piano_score(bars: int) -> str:
     """A busy piano piece: a melody in eighths over a chord on every half bar."""
-    notes = []
-    for beat in range(4 * bars):
-        t = beat * BEAT
-        notes += [Note(60 + (beat * 5) % 24, t, t + BEAT / 2), Note(61 + (beat * 7) % 24, t + BEAT / 2, t + BEAT)]
-        if beat % 2 == 0:
-            notes += [Note(36 + beat % 12 + k, t, t + 2 * BEAT) for k in (0, 4, 7)]
-    return to_musicxml(
-        Transcription(tracks=[Track(name="Piano", instrument="piano", notes=notes)], duration=bars * 4 * BEAT),
-        title="Étude №1",
-        tempo_bpm=120,
-    )
+    b = DocBuilder(bars, title="Étude №1")
+    piano = b.part(clefs=("treble", "bass"))
+    for bar in range(bars):
+        for beat in range(4):
+            k = bar * 4 + beat
+            b.add(piano, bar, beat, Q(1, 2), 60 + (k * 5) % 24)
+            b.add(piano, bar, beat + Q(1, 2), Q(1, 2), 61 + (k * 7) % 24)
+            if beat % 2 == 0:
+                b.add(piano, bar, beat, 2, *(36 + k % 12 + i for i in (0, 4, 7)), staff=1)
+    return score_to_musicxml(b.doc)
 
 
 def page_count(pdf: bytes) -> int:
@@ -57,7 +56,7 @@ def test_one_pdf_page_per_engraved_page(long_score):
 
 def test_a_short_score_and_an_empty_one_are_one_page_each():
     assert page_count(to_pdf(piano_score(bars=2), title="Short")) == 1
-    empty = to_musicxml(Transcription(tracks=[], duration=0.0), title="Silence", tempo_bpm=None)
+    empty = score_to_musicxml(ScoreDoc(title="Silence", measures=[], parts=[]))
     assert page_count(to_pdf(empty, title="Silence")) == 1
 
 
@@ -105,8 +104,21 @@ def test_engraves_from_a_thread_other_than_the_main_one():
     # fonts unless told where they are.
     from concurrent.futures import ThreadPoolExecutor
 
-    xml = to_musicxml(Transcription(tracks=[Track("Piano", "piano", notes=[Note(60, 0.0, 0.5, 80)])], duration=1.0),
-                      title="Threaded")
+    b = DocBuilder(1, title="Threaded")
+    b.add(b.part(), 0, 0, 1, 60)
+    xml = score_to_musicxml(b.doc)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pdf = pool.submit(to_pdf, xml, title="Threaded").result()
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_pdf_text_carries_the_title_and_the_parts(long_score, tmp_path):
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("pdftotext (Debian's poppler-utils) is not installed")
+    _, pdf = long_score
+    (tmp_path / "score.pdf").write_bytes(pdf)
+    text = subprocess.run([pdftotext, str(tmp_path / "score.pdf"), "-"], check=True, capture_output=True, text=True)
+    assert "Étude" in text.stdout
+    info = subprocess.run(["pdfinfo", str(tmp_path / "score.pdf")], check=True, capture_output=True, text=True)
+    assert int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1)) >= 2

@@ -2,9 +2,10 @@
 the pipeline without the web app.
 
 A stable interface: DIR/score.mid and DIR/score.abc are always written, and
-`transcribe FILE --out DIR` alone transcribes solo piano as it always has. Later
-versions add files beside them (DIR/score.musicxml, DIR/score.pdf, one MIDI per
-track: DIR/<instrument>.mid), never change these.
+`transcribe FILE --out DIR` alone transcribes solo piano as it always has. Beside
+them: DIR/score.musicxml, DIR/score.pdf, DIR/performance.mid (the notes with the
+recording's own timing) and one MIDI per track (DIR/<instrument>.mid). Later
+versions add files, never change these.
 """
 import tempfile
 from pathlib import Path
@@ -14,9 +15,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml.errors import MLError
 from ml.midi import write_midi
-from ml.notation.abc import to_abc
-from ml.notation.musicxml import to_musicxml
+from ml.notation.abc import score_to_abc
+from ml.notation.engrave import engrave
+from ml.notation.musicxml import score_to_musicxml
 from ml.notation.pdf import to_pdf
+from ml.notation.score_midi import score_to_midi
 from ml.notes import Transcription
 from ml.pipeline import INSTRUMENTS, PipelineOptions, transcribe_recording
 from ml.sources import download_audio, fetch_metadata, normalize_youtube_url
@@ -80,14 +83,20 @@ class Command(BaseCommand):
         return progress
 
     def _write(self, transcription: Transcription, out: Path, title: str) -> None:
+        """score.mid plays the notation; <instrument>.mid (one per track) and
+        performance.mid keep the recording's own timing, as transcribed."""
         out.mkdir(parents=True, exist_ok=True)
-        write_midi(transcription, out / "score.mid")
-        (out / "score.abc").write_text(to_abc(transcription, title=title), encoding="utf-8")
-        musicxml = to_musicxml(transcription, title=title)
+        doc = engrave(transcription, title=title)
+        (out / "score.mid").write_bytes(score_to_midi(doc))
+        write_midi(transcription, out / "performance.mid")
+        (out / "score.abc").write_text(score_to_abc(doc).text, encoding="utf-8")
+        musicxml = score_to_musicxml(doc)
         (out / "score.musicxml").write_text(musicxml, encoding="utf-8")
         (out / "score.pdf").write_bytes(to_pdf(musicxml, title=title))
         for track in transcription.tracks:
             write_midi(Transcription(tracks=[track], duration=transcription.duration), out / f"{track.instrument}.mid")
         notes = sum(len(t.notes) for t in transcription.tracks)
         names = ", ".join(t.name for t in transcription.tracks)
-        self.stdout.write(f"{notes} notes ({names}) → {out}/score.mid, score.abc, score.musicxml, score.pdf")
+        self.stdout.write(
+            f"{notes} notes ({names}) → {out}/score.mid, score.abc, score.musicxml, score.pdf, performance.mid"
+        )
