@@ -63,7 +63,6 @@ OTHER_PIECES = (
     "beethoven/opus59no1/movement1",
     "handel/rinaldo/lascia_chio_pianga",
     "luca/gloria",
-    "demos/schubert/Erlkoenig.mxl",
 )
 CHORALE_ANALYSES = 20  # riemenschneider001..020.rntxt ship with music21
 

@@ -353,6 +353,12 @@ def _dynamics(doc: ScoreDoc, onsets: list[_Onset], hairpins: list[tuple[int, int
             marks[first] = start_level
         if end_level and end_level != start_level:
             marks[last] = end_level
+    # Two marks in one bar read as a correction: the later level stands, at the earlier place,
+    # unless the later one is where a hairpin arrives.
+    ordered = sorted(marks)
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if onsets[earlier].measure == onsets[later].measure and later not in hairpin_ends and earlier in marks:
+            marks[earlier] = marks.pop(later)
     current = None
     for index in sorted(marks):
         if marks[index] != current:

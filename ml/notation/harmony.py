@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -535,25 +535,38 @@ def _beats(doc: ScoreDoc, notes: list[_Sounding]) -> list[_Beat]:
     return beats
 
 
+_TEMPLATES: np.ndarray | None = None  # (12 × qualities) × 12: 1 on each chord tone
+
+
+def _template_matrix() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    global _TEMPLATES
+    if _TEMPLATES is None:
+        rows = []
+        for root in range(12):
+            for quality in QUALITIES:
+                row = np.zeros(12)
+                row[[(root + i) % 12 for i in quality.intervals]] = 1
+                rows.append(row)
+        _TEMPLATES = np.array(rows)
+    roots = np.repeat(np.arange(12), len(QUALITIES))
+    priors = np.tile([q.prior for q in QUALITIES], 12)
+    return _TEMPLATES, roots, priors
+
+
 def _template_scores(weights: np.ndarray, bass_pc: int | None) -> np.ndarray:
-    """Score of each (root, quality) for one beat: rows root*len(QUALITIES) + quality."""
+    """Score of each (root, quality) for one stretch: rows root * len(QUALITIES) + quality."""
+    templates, roots, priors = _template_matrix()
     total = weights.sum()
-    scores = np.full(12 * len(QUALITIES), -1.0)
     if total < _MIN_BEAT_WEIGHT:
-        return scores
+        return np.full(len(roots), -1.0)
     share = weights / total
-    present = share > 0.04
-    for root in range(12):
-        for qi, quality in enumerate(QUALITIES):
-            tones = [(root + i) % 12 for i in quality.intervals]
-            inside = sum(share[t] for t in tones)
-            missing = sum(1 for t in tones if not present[t])
-            score = inside - _OFF_CHORD_COST * (1 - inside) - _MISSING_TONE_COST * missing - quality.prior
-            if not present[root]:
-                score -= _MISSING_TONE_COST  # a chord without its root is a weak guess
-            if bass_pc is not None and bass_pc == root:
-                score += _ROOT_IN_BASS_BONUS
-            scores[root * len(QUALITIES) + qi] = score
+    absent = (share <= 0.04).astype(float)
+    inside = templates @ share
+    missing = templates @ absent
+    scores = inside - _OFF_CHORD_COST * (1 - inside) - _MISSING_TONE_COST * missing - priors
+    scores -= _MISSING_TONE_COST * absent[roots]  # a chord without its root is a weak guess
+    if bass_pc is not None:
+        scores += _ROOT_IN_BASS_BONUS * (roots == bass_pc)
     return scores
 
 
@@ -636,10 +649,14 @@ def _segment_bass(beats: list[_Beat]) -> int | None:
     return beats[0].bass_pc
 
 
-def chord_symbol_text(label: ChordLabel, fifths: int, mode: str) -> str:
-    """"Eb", "C#m7", "G7/B": the root spelled as close to the key as it goes."""
+def chord_symbol_text(label: ChordLabel, fifths: int, mode: str, written: dict[int, int] | None = None) -> str:
+    """"Eb", "C#m7", "G7/B": the root spelled as the notes in the bar write it (``written``: pitch
+    class → tpc), else as close to the key as it goes, with fewer accidentals breaking a tie."""
     centre = key_centre(fifths, mode)
-    root_tpc = min(tpc_candidates(label.root_pc), key=lambda t: (abs(t - centre), t))
+    if written and label.root_pc in written:
+        root_tpc = written[label.root_pc]
+    else:
+        root_tpc = min(tpc_candidates(label.root_pc), key=lambda t: (abs(t - centre), abs(tpc_letter_alter(t)[1])))
     text = tpc_name(root_tpc) + label.quality.suffix
     if label.bass_pc is not None:
         interval = (label.bass_pc - label.root_pc) % 12
@@ -652,11 +669,15 @@ def add_chord_symbols(doc: ScoreDoc) -> None:
     """Chord symbols above the staff wherever the harmony of all parts changes (at most per beat)."""
     for measure in doc.measures:
         measure.chords = []
+    written: dict[int, dict[int, Counter]] = defaultdict(lambda: defaultdict(Counter))  # measure → pc → tpcs
+    for s in _sounding_notes(doc):
+        written[s.measure][s.note.pitch % 12][note_tpc(s.note)] += 1
     for m, offset, label in analyse_chords(doc):
         if label is None:
             continue
         measure = doc.measures[m]
-        measure.chords.append(ChordSymbol(offset, chord_symbol_text(label, measure.key_fifths, measure.mode)))
+        in_bar = {pc: tpcs.most_common(1)[0][0] for pc, tpcs in written[m].items()}
+        measure.chords.append(ChordSymbol(offset, chord_symbol_text(label, measure.key_fifths, measure.mode, in_bar)))
 
 
 def iter_chord_spans(doc: ScoreDoc) -> Iterator[tuple[int, Fraction, Fraction, str]]:
