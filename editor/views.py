@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 from editor import services
 from editor.exports import FORMATS, score_export
 from editor.forms import ClipboardForm, EditForm, HistoryStepForm, first_error
+from editor.piano_roll import piano_roll_data
 from editor.playback import ranged_file_response
 from editor.rendering import render_abc
 from editor.selectors import score_can_edit, score_get_for_editing, score_get_for_viewing
@@ -39,6 +40,7 @@ def _state_context(state: services.EditState, part: str, *, error: str = "", con
             "key": first.key_fifths,
             "time": list(first.time),
             "tempo": state.doc.tempo_at(0),
+            "roll": piano_roll_data(state.doc),  # every part's notes, for the piano-roll view
         }
     }
 
