@@ -102,16 +102,24 @@ def key_from_signature(fifths: int, mode: str) -> Key:
 
 
 def _key_profiles() -> tuple[np.ndarray, np.ndarray]:
-    """Major and minor key profiles (weight of each scale degree), as music21 ships them.
+    """Major and minor key profiles (weight of each scale degree): the sum of two that music21 ships.
 
-    Bellman-Budge's profiles (chord-weighted counts from a large tonal corpus)
-    scored best on bench/harmony.py among music21's sets (Krumhansl-Schmuckler,
-    Aarden-Essen and Temperley-Kostka-Payne tried too).
+    Bellman-Budge's (chord-weighted counts from a large tonal corpus) scored
+    best alone on bench/harmony.py, but it weighs the dominant above the tonic,
+    so a long-held tonic in the bass reads as the key a fifth below;
+    Temperley-Kostka-Payne's (a textbook corpus) does not. Their sum costs 1
+    point of signature accuracy on the benchmark and reads drones right.
     """
-    from music21.analysis.discrete import BellmanBudge
+    from music21.analysis.discrete import BellmanBudge, TemperleyKostkaPayne
 
-    analyser = BellmanBudge()
-    return np.array(analyser.getWeights("major"), float), np.array(analyser.getWeights("minor"), float)
+    def normalised(weights: list[float]) -> np.ndarray:
+        values = np.array(weights, float)
+        return values / values.sum()
+
+    sets = (BellmanBudge(), TemperleyKostkaPayne())
+    major = sum(normalised(a.getWeights("major")) for a in sets)
+    minor = sum(normalised(a.getWeights("minor")) for a in sets)
+    return major, minor
 
 
 _PROFILES: np.ndarray | None = None
@@ -183,8 +191,10 @@ def _sounding_notes(doc: ScoreDoc) -> list[_Sounding]:
 def _bar_histograms(doc: ScoreDoc, notes: list[_Sounding]) -> np.ndarray:
     histograms = np.zeros((len(doc.measures), 12))
     for s in notes:
-        # Grace notes still count a little: they are heard.
-        histograms[s.measure, s.note.pitch % 12] += float(s.duration) or 0.25
+        # A held note counts for at most a beat, so that a pedal bass does not outweigh the
+        # melody over it (as good as plain durations on bench/harmony.py, and robust to drones);
+        # grace notes still count a little: they are heard.
+        histograms[s.measure, s.note.pitch % 12] += min(float(s.duration), 1.0) or 0.25
     return histograms
 
 
@@ -480,6 +490,8 @@ _ROOT_IN_BASS_BONUS = 0.12
 # where harmony usually moves.
 _CHORD_CHANGE_PENALTY = 0.5
 _DOWNBEAT_CHANGE_PENALTY = 0.2
+# Harmony mostly moves with the bass: over a held bass note a change costs this many times more.
+_HELD_BASS_FACTOR = 2.5
 _MIN_BEAT_WEIGHT = 1e-6
 
 
@@ -498,6 +510,7 @@ class _Beat:
     end: Fraction
     weights: np.ndarray  # pitch-class weights (duration sounding in the beat)
     bass_pc: int | None
+    bass_struck: bool = False  # the bass note starts in this beat (not held from before)
 
 
 def _beats(doc: ScoreDoc, notes: list[_Sounding]) -> list[_Beat]:
@@ -516,7 +529,7 @@ def _beats(doc: ScoreDoc, notes: list[_Sounding]) -> list[_Beat]:
     if not beats:
         return beats
     beat_starts = [b.start for b in beats]
-    lowest: list[tuple[int, float]] = [(999, 0.0)] * len(beats)
+    lowest: list[tuple[int, bool]] = [(999, False)] * len(beats)
 
     for s in notes:
         end = s.start + (s.duration or Fraction(1, 4))
@@ -528,10 +541,11 @@ def _beats(doc: ScoreDoc, notes: list[_Sounding]) -> list[_Beat]:
                 # The bass: the lowest note sounding through a good part of the beat.
                 share = overlap / float(beats[i].end - beats[i].start)
                 if share >= 0.25 and s.note.pitch < lowest[i][0]:
-                    lowest[i] = (s.note.pitch, share)
+                    lowest[i] = (s.note.pitch, s.start >= beats[i].start)
             i += 1
-    for beat, (pitch, _) in zip(beats, lowest, strict=True):
+    for beat, (pitch, struck) in zip(beats, lowest, strict=True):
         beat.bass_pc = pitch % 12 if pitch < 999 else None
+        beat.bass_struck = struck
     return beats
 
 
@@ -606,6 +620,8 @@ def analyse_chords(doc: ScoreDoc) -> list[tuple[int, Fraction, ChordLabel | None
         for s in range(bar_start, t):
             seg_scores = _template_scores(cumulative[t] - cumulative[s], beats[s].bass_pc) * (t - s)
             penalty = _DOWNBEAT_CHANGE_PENALTY if beats[s].offset == 0 else _CHORD_CHANGE_PENALTY
+            if not beats[s].bass_struck:
+                penalty *= _HELD_BASS_FACTOR
             if s > 0 and silent[s - 1]:
                 penalty = 0.0
             previous = best[s]

@@ -101,3 +101,10 @@ def test_a_silent_score_keeps_c_major_and_gets_no_symbols():
     add_chord_symbols(doc)
     assert [(m.key_fifths, m.mode) for m in doc.measures] == [(0, "major")] * 2
     assert symbols(doc) == [[], []]
+
+
+def test_a_tune_over_a_held_tonic_bass_is_in_the_key_of_the_bass_not_a_fifth_below():
+    scale = [quarters(60, 62, 64, 65), quarters(67, 69, 71, 72)] * 4
+    doc = doc_from_bars(scale, [[(0, 4, 48)]] * 8)
+    apply_keys(doc)
+    assert {(m.key_fifths, m.mode) for m in doc.measures} == {(0, "major")}
