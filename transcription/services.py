@@ -113,7 +113,7 @@ def job_create(
             url = normalize_youtube_url(url)
         except MLError as exc:
             raise JobError(str(exc)) from exc
-        job = Job(owner=owner, title="YouTube video", source=Job.Source.YOUTUBE, source_url=url)
+        job = Job(owner=owner, title=YOUTUBE_PLACEHOLDER_TITLE, source=Job.Source.YOUTUBE, source_url=url)
     job_quota_check(owner=owner, audio_seconds=job.audio_duration or 0.0)
     _queue_reachable_or_raise()
 
@@ -128,6 +128,9 @@ def job_create(
         else:
             transaction.on_commit(lambda: job_enqueue(job_id=job.id))
     return job
+
+
+YOUTUBE_PLACEHOLDER_TITLE = "YouTube video"  # until the video's own title is fetched
 
 
 def _title_from(filename: str | None) -> str:
@@ -394,9 +397,9 @@ def _job_download(job: Job, clock: StageClock, *, scope, cookies, max_seconds: f
         except JobError as exc:
             job_fail(job_id=job_id, reason=str(exc))
             return
-        Job.objects.filter(id=job_id).update(
-            title=video.title[:200] or job.title, thumbnail_url=video.thumbnail_url or "", audio_duration=video.duration
-        )
+        Job.objects.filter(id=job_id).update(thumbnail_url=video.thumbnail_url or "", audio_duration=video.duration)
+        # The video's title is the default; a title the owner already typed is kept.
+        Job.objects.filter(id=job_id, title=YOUTUBE_PLACEHOLDER_TITLE).update(title=video.title[:200] or job.title)
         report(STAGE_DOWNLOADING, 0.0)
         path = download_audio(
             job.source_url, Path(tmp), cookies_file=cookies, max_seconds=max_seconds, scope=scope,
