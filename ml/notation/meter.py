@@ -30,6 +30,8 @@ _TERNARY_SHARE = 0.75  # of off-beat onsets, to call the beat divided in three
 # 4/4 is far more common than 2/4, 3/4 than 6/4-in-beats: a grouping must do
 # this much better than the common one to win.
 _GROUPING_PRIOR = {4: 1.15, 3: 1.0, 2: 0.9}
+# How much each downbeat cue counts: loud onsets, long notes, bass notes, harmony changing.
+CUE_WEIGHTS = {"velocity": 1.0, "length": 1.5, "bass": 1.0, "change": 1.0}
 _BASS_BELOW_MEDIAN = 7  # semitones
 _MIN_CONTRAST = 0.5  # z-units by which downbeats must stand out to be believed
 _MIN_STRUCK_BEATS = 8  # beats with a note on them, before any grouping is believed
@@ -93,7 +95,9 @@ def downbeat_salience(notes: Sequence[Note], positions: np.ndarray, beat_count: 
         chroma[int(np.floor(np.clip(positions[k], 0, beat_count - 1))), note.pitch % 12] += durations[k]
         if not on_beat[k]:
             continue
-        velocity[beat] += note.velocity / 127
+        # The loudest note, not the sum: how many voices strike says little
+        # (a held note on the downbeat leaves fewer to strike).
+        velocity[beat] = max(velocity[beat], note.velocity / 127)
         length[beat] = max(length[beat], durations[k])
         if note.pitch <= low:
             bass[beat] += 1
@@ -109,7 +113,8 @@ def downbeat_salience(notes: Sequence[Note], positions: np.ndarray, beat_count: 
         spread = values.std()
         return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
-    return z(velocity) + z(length) + 1.5 * z(bass) + z(change)
+    cues = {"velocity": velocity, "length": length, "bass": bass, "change": change}
+    return sum(weight * z(cues[name]) for name, weight in CUE_WEIGHTS.items())
 
 
 def best_grouping(salience: np.ndarray) -> tuple[int, int]:

@@ -88,7 +88,7 @@ def test_triplets_and_swung_pairs_are_written_as_thirds_of_a_beat_straight_beats
         rows += [(72, base, 0.5, 100), (74, base + 0.5, 0.5, 70)]  # straight eighths
         rows += [(76, base + 1, 1 / 3, 80), (77, base + 1 + 1 / 3, 1 / 3, 70), (79, base + 1 + 2 / 3, 1 / 3, 70)]
         rows += [(81, base + 2, 2 / 3, 80), (79, base + 2 + 2 / 3, 1 / 3, 70)]  # swung long-short
-        rows.append((77, base + 3, 1, 80))
+        rows += [(77 - k, base + 3 + k / 4, 0.25, 80 if k == 0 else 65) for k in range(4)]  # straight sixteenths
     # Played a little unevenly, as people do.
     notes = [Note(n.pitch, n.onset + (0.012 if i % 3 == 1 else -0.006), n.offset, n.velocity) for i, n in enumerate(at(0.6, rows))]
     doc = engrave(piano(notes), title="Triplets")
@@ -99,7 +99,7 @@ def test_triplets_and_swung_pairs_are_written_as_thirds_of_a_beat_straight_beats
         (0, Fraction(1, 2)), (Fraction(1, 2), Fraction(1, 2)),
         (1, third), (1 + third, third), (1 + 2 * third, third),
         (2, 2 * third), (2 + 2 * third, third),
-        (3, 1),
+        (3, Fraction(1, 4)), (Fraction(13, 4), Fraction(1, 4)), (Fraction(7, 2), Fraction(1, 4)), (Fraction(15, 4), Fraction(1, 4)),
     ]
 
 
