@@ -58,7 +58,8 @@ class ScoreHistory(TimeStampedModel):
     """Where a score's history stands: the revision shown now."""
 
     score = models.OneToOneField(Score, on_delete=models.CASCADE, primary_key=True, related_name="history")
-    head = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    # Cascade only matters when the score itself is deleted (with all its revisions).
+    head = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
     last_number = models.PositiveIntegerField(default=0, help_text="the highest revision number given out")
 
     class Meta:

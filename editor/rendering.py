@@ -7,7 +7,7 @@ score still name our ids.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -17,6 +17,80 @@ try:  # the writers helper's ABC writer
     from ml.notation.abc import score_to_abc as _score_to_abc
 except ImportError:  # pragma: no cover - only until it lands
     _score_to_abc = None
+
+try:  # its two stages, so the editor can reuse the laid-out bars an edit did not touch
+    from ml.notation import abc as _abc_module
+    from ml.notation.layout import layout_voice as _layout_voice
+
+    _STAGES = all(hasattr(_abc_module, name) for name in ("_voices", "_Writer", "_tablature", "AbcResult"))
+except ImportError:  # pragma: no cover
+    _STAGES = False
+
+
+class _LayoutCache:
+    """Laid-out bars by what they hold. An edit changes a bar or two; the other
+    bars' layout (the costly half of writing ABC) is reused. The cached pieces
+    point at the event objects they were made from; when the same content comes
+    back in other objects (a doc parsed again, after undo), the pieces are
+    re-pointed at the current objects by id, which is far cheaper than a layout."""
+
+    def __init__(self, limit: int = 60_000) -> None:
+        self.limit = limit
+        self.entries: dict[tuple, tuple[tuple, list]] = {}
+
+    def layout(self, events: list, measure, split_at: tuple) -> list:
+        key = (
+            measure.time, measure.length, split_at,
+            tuple(
+                (e.id, e.offset, e.duration, e.grace, e.dynamic, tuple(e.articulations),
+                 tuple((n.id, n.pitch, n.step, n.alter, n.octave, n.tie, n.velocity) for n in e.notes))
+                for e in events
+            ),
+        )
+        current = tuple(events)
+        hit = self.entries.get(key)
+        if hit is not None:
+            made_from, pieces = hit
+            if len(made_from) == len(current) and all(a is b for a, b in zip(made_from, current, strict=True)):
+                return pieces
+            by_id = {e.id: e for e in events}
+            pieces = [
+                replace(p, event=by_id[p.event.id] if p.event is not None else None,
+                        graces=[by_id[g.id] for g in p.graces])
+                for p in pieces
+            ]
+        else:
+            if len(self.entries) >= self.limit:
+                self.entries.clear()
+            pieces = _layout_voice(events, measure, split_at=split_at)
+        self.entries[key] = (current, pieces)
+        return pieces
+
+
+_layouts = _LayoutCache()
+
+
+def _score_to_abc_reusing_layout(doc: ScoreDoc, part_ids: list[str] | None):
+    """score_to_abc's own two stages, with the layout stage cached (tests check the
+    text and elements are identical to score_to_abc's)."""
+    parts = [p for p in doc.parts if part_ids is None or p.id in part_ids]
+    voices = _abc_module._voices(parts)
+    if voices:
+        voices[0].carries_chords = True
+    for voice in voices:
+        for index, measure in enumerate(doc.measures or []):
+            events = [
+                e
+                for v in voice.part.measures[index].voices
+                if v.staff == voice.staff and v.number == voice.number
+                for e in v.events
+            ]
+            split_at = tuple(c.offset for c in measure.chords) if voice.carries_chords else ()
+            # Fresh piece lists: the writer may annotate them.
+            voice.pieces.append(list(_layouts.layout(events, measure, split_at)))
+    writer = _abc_module._Writer(doc, voices)
+    text = writer.write(_abc_module.BARS_PER_LINE)
+    return _abc_module.AbcResult(text=text, elements=writer.elements, tablature=_abc_module._tablature(voices))
 
 
 @dataclass
@@ -47,9 +121,12 @@ class Rendered:
     tablature: list[dict[str, Any]] = field(default_factory=list)
 
 
-def render_abc(doc: ScoreDoc, *, part_ids: list[str] | None = None) -> Rendered:
+def render_abc(doc: ScoreDoc, *, part_ids: list[str] | None = None, reuse_layout: bool = True) -> Rendered:
     if _score_to_abc is not None:
-        result = _score_to_abc(doc, part_ids=part_ids)
+        if reuse_layout and _STAGES:
+            result = _score_to_abc_reusing_layout(doc, part_ids)
+        else:
+            result = _score_to_abc(doc, part_ids=part_ids)
         return Rendered(
             result.text,
             [

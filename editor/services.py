@@ -63,7 +63,7 @@ def _take_parsed(score: Score, number: int) -> ScoreDoc:
         cached = _parsed.pop(score.id, None)
     if cached is not None and cached[0] == number:
         return cached[1]
-    return ScoreDoc.from_dict(score.doc)
+    return ScoreDoc.from_dict(Score.objects.values_list("doc", flat=True).get(id=score.id))
 
 
 def _keep_parsed(score_id: UUID, number: int, doc: ScoreDoc) -> None:
@@ -83,9 +83,11 @@ def _doc_of(score: Score) -> dict:
 def _history_locked(score_id: UUID) -> tuple[Score, ScoreHistory]:
     """Lock the score row and return it with its history, starting the history
     (revision 0: the score as transcribed) on first use."""
-    score = Score.objects.select_for_update().get(id=score_id)
+    # The big JSON columns are read only when needed: the parsed head doc is usually cached.
+    score = Score.objects.select_for_update().defer("notes", "doc", "abc").get(id=score_id)
     history = ScoreHistory.objects.select_related("head").filter(score=score).first()
     if history is None:
+        score = Score.objects.select_for_update().get(id=score_id)
         doc = _doc_of(score)
         if not score.doc:
             score.doc = doc

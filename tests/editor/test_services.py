@@ -86,3 +86,9 @@ def test_scores_stored_before_the_notation_model_are_engraved_on_first_edit(scor
     state = services.score_edit_state(score_id=score.id)
     assert state.revision == 0 and state.doc.parts
     assert Score.objects.get(id=score.id).doc["parts"]
+
+
+def test_a_score_with_a_history_can_be_deleted(scale_score, user):
+    raise_first_note(scale_score, user, 0)
+    scale_score.job.delete()
+    assert not Revision.objects.exists() and not ScoreHistory.objects.exists()
