@@ -82,7 +82,9 @@
     low = Math.max(0, low); high = Math.min(127, high);
     var ppq = ZOOMS[zoom];
     var end = roll ? roll.end : 4;
-    layout = { top: high, bottom: low, ppq: ppq, width: Math.ceil(end * ppq) + 24, height: (high - low + 1) * ROW };
+    // At least as wide as the view, so a short piece's rows run to the edge.
+    var width = Math.max(Math.ceil(end * ppq) + 24, scroller.clientWidth - KEYS_WIDTH - 2);
+    layout = { top: high, bottom: low, ppq: ppq, width: width, height: (high - low + 1) * ROW };
 
     drawKeys();
     drawBars();
@@ -96,6 +98,7 @@
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
   }
 
   function rowY(pitch) { return (layout.top - pitch) * ROW; }
@@ -261,6 +264,7 @@
       b.setAttribute("aria-pressed", b.dataset.view === view ? "true" : "false");
     });
     editorRoot.dataset.view = view;
+    alignSwitch();
     if (view === "roll") {
       // The staff stays laid out (off screen), so abcjs keeps measuring it and the
       // editor and player go on drawing on it while the roll is shown.
@@ -277,6 +281,17 @@
       if (help) help.classList.remove("is-behind-roll");
     }
     try { sessionStorage.setItem("rescored:view", view); } catch (e) { /* private mode */ }
+  }
+
+  function alignSwitch() {
+    // The tabs' rule runs on under the switch at the same height (the tabs' top margin
+    // collapses with the toolbar's, a float's does not, so measure rather than guess).
+    var tabs = editorRoot.querySelector(".editor-tabs");
+    if (!tabs || switchBox.hidden) return;
+    switchBox.style.height = tabs.offsetHeight + "px";
+    var shift = tabs.getBoundingClientRect().bottom - switchBox.getBoundingClientRect().bottom;
+    var margin = parseFloat(getComputedStyle(switchBox).marginTop) || 0;
+    if (Math.abs(shift) >= 0.5) switchBox.style.marginTop = margin + shift + "px";
   }
 
   function centreOnNotes() {
@@ -297,7 +312,7 @@
 
   // ---------------------------------------------------------------- wiring
 
-  function onRendered() {
+  function onRendered(detail) {
     // A new state (an edit, undo, a tab switch): the roll redraws from it now, or when it is next shown.
     if (!root) return;
     readState();
@@ -308,7 +323,7 @@
       scroller.scrollLeft = left;
       scroller.scrollTop = top;
     }
-    root.dataset.revision = editorRoot.dataset.revision || "";
+    root.dataset.revision = detail && detail.revision !== undefined ? detail.revision : "";
   }
 
   function start() {
@@ -328,6 +343,7 @@
     var tabs = editorRoot.querySelector(".editor-tabs");
     if (tabs) tabs.parentNode.insertBefore(switchBox, tabs);
     switchBox.hidden = false;
+    alignSwitch();
 
     switchBox.addEventListener("click", function (event) {
       var button = event.target.closest("[data-view]");
@@ -349,7 +365,7 @@
     if (remembered === "roll") show("roll");
   }
 
-  document.addEventListener("rescored:rendered", function () { if (root) onRendered(); else dirty = true; });
+  document.addEventListener("rescored:rendered", function (event) { if (root) onRendered(event.detail); else dirty = true; });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
