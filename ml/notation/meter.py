@@ -26,6 +26,7 @@ from ml.notes import Note
 # Thirds of a beat this slow (per minute) or slower are felt as beats themselves.
 SLOWEST_COMPOUND_DIVISION_BPM = 230.0
 _OFFBEAT_MIN = 0.09  # beats from the nearest beat: closer is "on the beat"
+_MIN_OFFBEATS, _MIN_OFFBEAT_SHARE = 4, 0.05  # telling off-beat onsets needed to judge at all
 _TERNARY_SHARE = 0.75  # of off-beat onsets, to call the beat divided in three
 # 4/4 is far more common than 2/4, 3/4 than 6/4-in-beats: a grouping must do
 # this much better than the common one to win.
@@ -62,11 +63,12 @@ def beat_division(positions: np.ndarray) -> int:
     """3 when the off-beat onsets (positions in beats) sit on thirds of the beat, else 2."""
     fractions = positions - np.floor(positions)
     distance_to_beat = np.minimum(fractions, 1 - fractions)
-    offbeat = fractions[distance_to_beat >= _OFFBEAT_MIN]
-    if len(offbeat) == 0:
-        return 2
-    binary = np.min(np.abs(offbeat[:, None] - np.array([0.25, 0.5, 0.75])[None, :]), axis=1)
-    ternary = np.min(np.abs(offbeat[:, None] - np.array([1 / 3, 2 / 3])[None, :]), axis=1)
+    # Half a beat fits both (an eighth of 2/4, a dotted eighth of 6/8): it tells nothing.
+    offbeat = fractions[(distance_to_beat >= _OFFBEAT_MIN) & (np.abs(fractions - 0.5) >= _OFFBEAT_MIN / 2)]
+    if len(offbeat) < max(_MIN_OFFBEATS, _MIN_OFFBEAT_SHARE * len(positions)):
+        return 2  # a stray ornament is no reason to count in threes
+    binary = np.min(np.abs(offbeat[:, None] - np.array([0.25, 0.75])[None, :]), axis=1)
+    ternary = np.min(np.abs(offbeat[:, None] - np.array([1 / 6, 1 / 3, 2 / 3, 5 / 6])[None, :]), axis=1)
     return 3 if np.mean(ternary < binary) >= _TERNARY_SHARE else 2
 
 
@@ -162,4 +164,6 @@ def detect_meter(
     first, last = min(occupied), max(occupied)
     beats, phase = best_grouping(salience[first : last + 1])
     phase = first + phase
+    if compound and beats == 3:
+        compound = False  # 9/8 is rare: three beats divided in three are 3/4 in triplets
     return Meter(beats, compound), grid, phase
