@@ -106,12 +106,11 @@ class Element:
     offset: Fraction
     duration: Fraction
 
-    def as_json(self) -> dict[str, Any]:
-        """Compact keys: a long score has thousands of these in every edit response."""
-        return {
-            "s": self.start_char, "e": self.end_char, "ev": self.event_id, "n": self.note_ids, "p": self.part_id, "st": self.staff,
-            "v": self.voice, "m": self.measure, "o": str(self.offset), "d": str(self.duration),
-        }
+    def as_json(self) -> list[Any]:
+        """A row, not an object: a long score has thousands of these in every edit
+        response. editor.js names the columns: s, e, ev, n, p, st, v, m, o, d."""
+        return [self.start_char, self.end_char, self.event_id, self.note_ids, self.part_id, self.staff,
+                self.voice, self.measure, str(self.offset), str(self.duration)]
 
 
 @dataclass

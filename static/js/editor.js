@@ -54,7 +54,9 @@
     var node = document.getElementById("editor-state-data");
     if (!node) return;
     state = JSON.parse(node.textContent);
-    elements = state.elements.slice().sort(function (a, b) { return a.s - b.s; });
+    elements = state.elements.map(function (r) {
+      return { s: r[0], e: r[1], ev: r[2], n: r[3], p: r[4], st: r[5], v: r[6], m: r[7], o: r[8], d: r[9] };
+    }).sort(function (a, b) { return a.s - b.s; });
     var known = {};
     elements.forEach(function (el) { if (el.ev) known[el.ev] = true; });
     if (state.selection && state.selection.length) selection = state.selection.filter(function (id) { return known[id]; });

@@ -17,7 +17,7 @@ def test_owner_gets_the_editor_with_the_score_as_abc(client_alice, scale_score):
     state = _state(page)
     assert state["revision"] == 0 and "X:1" in state["abc"]
     # Every drawn note maps back to our ids.
-    assert {e["ev"] for e in state["elements"] if e["n"]} >= {first_event(scale_score.doc)["id"]}
+    assert {e[2] for e in state["elements"] if e[3]} >= {first_event(scale_score.doc)["id"]}
 
 
 def test_markup_in_a_title_reaches_the_page_escaped(client_alice, score):
