@@ -10,8 +10,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from accounts.models import ScoreShare
-from ml.notation.engrave import engrave
 from ml.notation.abc import score_to_abc
+from ml.notation.engrave import engrave
 from ml.notes import Note, Track, Transcription
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_editor_editing import bar, log_in, make_score, open_editor, wait_revision
@@ -134,9 +134,9 @@ def test_each_part_in_its_tab_colour_and_the_cursor_follows_playback(page, live_
     for part in parts:
         tab_colour = page.locator(f'.editor-tabs [data-part="{part["id"]}"]').evaluate(
             "el => el.style.getPropertyValue('--part-colour')")
-        bass_note = page.locator(f"{ROLL_NOTES}").evaluate_all(
+        notes_in_colour = page.locator(ROLL_NOTES).evaluate_all(
             "(els, c) => els.filter(el => el.style.getPropertyValue('--part-colour') === c).length", tab_colour)
-        assert tab_colour and bass_note > 0
+        assert tab_colour and notes_in_colour > 0
         colours.append(tab_colour)
     assert colours[0] != colours[1]
 
