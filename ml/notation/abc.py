@@ -301,6 +301,7 @@ class _Writer:
                 plan.all_notes = True
             else:
                 plan.inside = {n.pitch for n in tied}
+                plan.next_size = len(following.notes)
         return plans
 
     # -- spans --------------------------------------------------------------
@@ -374,9 +375,12 @@ class _Writer:
     ) -> None:
         start = self._mark
         token = lead
+        tuplet_mark = ""
         if piece.tuplet is not None and piece.tuplet.start:
             t = piece.tuplet
-            token += f"({t.actual}" if (t.actual, t.normal, t.count) == (3, 2, 3) else f"({t.actual}:{t.normal}:{t.count}"
+            tuplet_mark = f"({t.actual}" if (t.actual, t.normal, t.count) == (3, 2, 3) else f"({t.actual}:{t.normal}:{t.count}"
+            token += tuplet_mark
+        after_tuplet = len(self.text) + len(token)
         grace_ranges = []
         if piece.first and piece.graces:
             grace_start = len(self.text) + len(token)
@@ -393,6 +397,9 @@ class _Writer:
             for articulation in event.articulations:
                 token += _ARTICULATIONS.get(articulation, "")
         token += "".join(self._span_marks.get((voice.abc_id, measure_index, piece.offset), []))
+        if tuplet_mark and len(self.text) + len(token) > after_tuplet:
+            # abcjs starts an element after its tuplet mark when marks or graces follow it.
+            start = after_tuplet
         length = _length(piece.written / UNIT)
         plan = self._ties[voice.abc_id][(measure_index, index)]
         if piece.is_rest:
@@ -443,14 +450,15 @@ class _Writer:
             if not grace.notes:
                 continue
             top = max(grace.notes, key=lambda n: n.pitch)  # ABC has no grace chords: the top note stands for it
-            heads.append(self._head(voice, top, accidentals) + _length(_grace_value(grace.duration) / UNIT))
+            heads.append(self._head(voice, top, accidentals, grace=True) + _length(_grace_value(grace.duration) / UNIT))
         if not heads:
             return ""
         slash = "/" if len(heads) == 1 and grace.duration <= Fraction(1, 2) else ""
         return "{" + slash + "".join(heads) + "}"
 
     def _chord(self, voice: _AbcVoice, piece: Piece, accidentals: _BarAccidentals, plan: _TiePlan) -> str:
-        notes = sorted(piece.notes, key=lambda n: n.pitch)
+        # Notes that tie on inside the chord go first, so the next chord has their places.
+        notes = sorted(piece.notes, key=lambda n: (n.pitch not in plan.inside, n.pitch))
         order = self._chord_orders.pop(voice.abc_id, None)
         if order:
             placed: list[Note | None] = [None] * len(notes)
@@ -466,7 +474,9 @@ class _Writer:
         heads = []
         ties: dict[int, int] = {}
         for k, note in enumerate(notes):
-            tie = note.pitch in plan.inside
+            # abcjs hands an in-chord tie to the note at the same place in the next
+            # chord: one that has no such place gets no tie rather than a stray one.
+            tie = note.pitch in plan.inside and k < plan.next_size
             if tie:
                 ties[note.pitch] = k
             heads.append(self._head(voice, note, accidentals) + ("-" if tie else ""))
@@ -475,10 +485,10 @@ class _Writer:
         bracketed = len(heads) > 1 or order or ties
         return "[" + "".join(heads) + "]" if bracketed else heads[0]
 
-    def _head(self, voice: _AbcVoice, note: Note, accidentals: _BarAccidentals) -> str:
+    def _head(self, voice: _AbcVoice, note: Note, accidentals: _BarAccidentals, *, grace: bool = False) -> str:
         if voice.drum:
             return _note_name(note.step, note.octave, treble8=False)
-        mark = accidentals.mark(note)
+        mark = accidentals.mark(note, grace=grace)
         return mark + _note_name(note.step, note.octave, treble8=voice.clef == "treble-8vb")
 
 
@@ -487,6 +497,7 @@ class _TiePlan:
     last_in_measure: bool
     all_notes: bool = False  # the whole chord ties on: one "-" after it
     inside: set[int] = field(default_factory=set)  # pitches tied one by one inside the chord
+    next_size: int = 0  # notes in the chord those ties lead to
 
 
 def _shares_position(notes: list[Note]) -> bool:
@@ -556,14 +567,17 @@ class _BarAccidentals:
         self._by_position: dict[tuple[str, int], int] = {}
         self._by_letter: dict[str, int] = {}
 
-    def mark(self, note: Note) -> str:
+    _UNSURE = 99  # after a grace note's accidental: readers differ on whether it holds
+
+    def mark(self, note: Note, *, grace: bool = False) -> str:
         key = self._key.get(note.step, 0)
         per_octave = self._by_position.get((note.step, note.octave), key)
         per_letter = self._by_letter.get(note.step, key)
         if per_octave == note.alter and per_letter == note.alter:
             return ""
-        self._by_position[(note.step, note.octave)] = note.alter
-        self._by_letter[note.step] = note.alter
+        held = self._UNSURE if grace else note.alter
+        self._by_position[(note.step, note.octave)] = held
+        self._by_letter[note.step] = held
         return _MARKS[max(-2, min(2, note.alter))]
 
 

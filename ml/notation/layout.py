@@ -14,10 +14,16 @@ from math import lcm
 
 from ml.notation.score import Event, Measure, Note
 
-# Written values, in quarter notes, from the breve down to the 128th; dotted ones too.
-PLAIN_VALUES = tuple(Fraction(8) / 2**k for k in range(9))
-WRITABLE_VALUES = tuple(sorted({*PLAIN_VALUES, *(v * Fraction(3, 2) for v in PLAIN_VALUES[1:])}, reverse=True))
+# Written values, in quarter notes, from the breve down to the 64th (abcjs draws
+# nothing shorter); dotted ones too.
+PLAIN_VALUES = tuple(Fraction(8) / 2**k for k in range(8))
+# No dotted 64th: every value is then a whole number of 64ths, so splitting never
+# strands a piece on a grid finer than anything abcjs can draw.
+WRITABLE_VALUES = tuple(
+    sorted({*PLAIN_VALUES, *(v * Fraction(3, 2) for v in PLAIN_VALUES[1:] if v >= Fraction(1, 8))}, reverse=True)
+)
 _ONE = Fraction(1)
+MAX_TUPLET_NOTES = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +273,11 @@ def _mark_tuplets(pieces: list[Piece], windows: list[_Window]) -> None:
         if window.actual == 1:
             continue
         inside = [p for p in pieces if window.start <= p.offset < window.end]
-        for i, piece in enumerate(inside):
-            piece.tuplet = Tuplet(window.actual, window.normal, len(inside), i == 0, i == len(inside) - 1)
+        # ABC counts a bracket's notes in one digit: a crowded window gets several brackets.
+        for first in range(0, len(inside), MAX_TUPLET_NOTES):
+            group = inside[first : first + MAX_TUPLET_NOTES]
+            for i, piece in enumerate(group):
+                piece.tuplet = Tuplet(window.actual, window.normal, len(group), i == 0, i == len(group) - 1)
 
 
 def _attach_graces(pieces: list[Piece], graces: dict[Fraction, list[Event]]) -> None:
