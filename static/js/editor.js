@@ -172,7 +172,7 @@
     queue = queue.then(function () {
       var body = Object.assign({ revision: state.revision, part: state.partId || "" }, values);
       root.classList.add("is-busy");
-      return htmx.ajax("POST", url, { target: "#editor-state", swap: "innerHTML", values: body })
+      return htmx.ajax("POST", url, { target: "#editor-state", swap: "innerHTML", select: "#editor-state-data", values: body })
         .catch(function () { say("The server could not be reached; your last edit was not saved.", true); })
         .then(function () { root.classList.remove("is-busy"); });
     });
@@ -199,7 +199,8 @@
   function showTab(partId) {
     queue = queue.then(function () {
       var url = root.dataset.stateUrl + (partId ? "?part=" + encodeURIComponent(partId) : "");
-      return htmx.ajax("GET", url, { target: "#editor-state", swap: "innerHTML" });
+      // select: a share-link page answers with the whole page; only the state is taken.
+      return htmx.ajax("GET", url, { target: "#editor-state", swap: "innerHTML", select: "#editor-state-data" });
     });
   }
 

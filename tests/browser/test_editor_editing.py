@@ -162,12 +162,25 @@ def test_a_second_page_with_a_stale_score_gets_a_conflict_not_an_overwrite(edito
     assert bar(score.id, 0)[0] == [62]
 
 
-def test_viewers_see_the_score_without_editing_tools(page, live_server_url):
-    owner = make_user("owner")
-    score = make_score(owner)
-    log_in(page, live_server_url, "owner")
-    page.goto(f"{live_server_url}/scores/{score.id}/")
-    page.wait_for_selector("[data-editor-render] svg .abcjs-note")
+def test_a_student_sees_and_switches_tabs_but_cannot_edit(page, live_server_url):
+    from accounts import services as accounts
+
+    teacher, student = make_user("teacher"), make_user("student")
+    score = make_score(teacher)
+    accounts.profile_update(user=teacher, display_name="Teacher", email="", is_teacher=True, is_student=False)
+    accounts.profile_update(user=student, display_name="Student", email="", is_teacher=False, is_student=True)
+    classroom = accounts.classroom_create(teacher=teacher, name="Piano 1")
+    accounts.classroom_join(student=student, join_code=classroom.join_code)
+    accounts.score_share(score=score, shared_by=teacher, classroom_ids=[classroom.id])
+    log_in(page, live_server_url, "student")
+    open_editor(page, live_server_url, score)
+    assert page.locator("[role=toolbar]").count() == 0
+    assert "only its owner can edit" in page.locator(".editor-readonly").inner_text()
+    treble_notes(page).first.click(force=True)
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Delete")
     page.locator(".editor-tabs [role=tab]", has_text="Piano").click()
     page.wait_for_function("window.rescoredEditor.state.partId === 'p1'")
     assert page.locator("[data-editor-render] svg .abcjs-note").count() > 0
+    page.screenshot(path=ARTIFACTS / "editor-read-only.png", full_page=True)
+    assert bar(score.id, 0)[0] == [60] and not score.revisions.filter(number__gt=0).exists()
