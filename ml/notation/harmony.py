@@ -357,12 +357,44 @@ def respell(doc: ScoreDoc) -> None:
     for s in notes:
         spell_note(s.note, chosen[s.note.id])
     _separate_chord_positions(doc, notes)
+    _spell_ties_alike(doc)
+
+
+def _tied_pairs(doc: ScoreDoc) -> Iterator[tuple[Note, Note]]:
+    """(note, its continuation) for every tie, in order along each voice."""
+    for part in doc.parts:
+        if part.is_drum:
+            continue
+        voices: dict[tuple[int, int], list[Event]] = defaultdict(list)
+        for part_measure in part.measures:
+            for voice in part_measure.voices:
+                voices[(voice.staff, voice.number)].extend(e for e in voice.events if not e.grace)
+        for events in voices.values():
+            for event, following in zip(events, events[1:], strict=False):
+                for note in event.notes:
+                    if note.tie:
+                        continuation = next((n for n in following.notes if n.pitch == note.pitch), None)
+                        if continuation is not None:
+                            yield note, continuation
+
+
+def _tie_continuations(doc: ScoreDoc) -> set[str]:
+    return {continuation.id for _, continuation in _tied_pairs(doc)}
+
+
+def _spell_ties_alike(doc: ScoreDoc) -> None:
+    """A tied note is one note: its continuation keeps the head's spelling (never C# tied to Db)."""
+    for note, continuation in _tied_pairs(doc):
+        spell_note(continuation, note_tpc(note))
 
 
 def _follow_lines(doc: ScoreDoc, notes: list[_Sounding], chosen: dict[str, int]) -> None:
     voices: dict[tuple[int, int, int], list[_Sounding]] = defaultdict(list)
+    continuations = _tie_continuations(doc)
     for s in notes:
-        voices[s.voice].append(s)
+        # A tie's continuation is no new note in the line: the head moves on to what follows it.
+        if s.note.id not in continuations:
+            voices[s.voice].append(s)
     for line in voices.values():
         # Each note's line continues to the nearest note (within a whole tone) at the
         # voice's next onset: inner voices of chords move by step too.

@@ -108,3 +108,13 @@ def test_a_tune_over_a_held_tonic_bass_is_in_the_key_of_the_bass_not_a_fifth_bel
     doc = doc_from_bars(scale, [[(0, 4, 48)]] * 8)
     apply_keys(doc)
     assert {(m.key_fifths, m.mode) for m in doc.measures} == {(0, "major")}
+
+
+def test_a_tied_chromatic_note_is_spelled_once_by_where_the_line_goes_after_the_tie():
+    # C major: E5 D5 C5 then Db5 tied over the bar, falling to C5: Db, not C# tied to Db.
+    tune = [quarters(76, 74, 72, 73), [(0, 1, 73), (1, 1, 72), (2, 2, 72)], [(0, 4, [72, 76, 79])], [(0, 4, [72, 76, 79])]]
+    doc = doc_from_bars(tune, bars_of([C, F, G, C]))
+    doc.parts[0].measures[0].voices[0].events[-1].notes[0].tie = True
+    apply_keys(doc)
+    assert doc.measures[0].key_fifths == 0
+    assert melody(doc)[:6] == ["E5", "D5", "C5", "Db5", "Db5", "C5"]
