@@ -646,7 +646,6 @@ def analyse_chords(doc: ScoreDoc) -> list[tuple[int, Fraction, ChordLabel | None
     choice: list[dict[int, tuple[int, int]]] = [dict() for _ in range(count + 1)]  # label → (segment start, prev label)
     bar_start = 0
     for t in range(1, count + 1):
-        beat = beats[t - 1]
         if t == 1 or beats[t - 1].measure != beats[t - 2].measure:
             bar_start = t - 1
         for s in range(bar_start, t):
@@ -665,7 +664,6 @@ def analyse_chords(doc: ScoreDoc) -> list[tuple[int, Fraction, ChordLabel | None
             for label in np.nonzero(better)[0]:
                 choice[t][int(label)] = (s, int(label) if from_same[label] else prev_best)
             best[t] = np.where(better, candidate, best[t])
-        del beat
     # Walk back through the segments.
     segments: list[tuple[int, int, int]] = []  # (start beat, end beat, label)
     t, label = count, int(np.argmax(best[count]))
