@@ -37,12 +37,23 @@ def _state_context(state: services.EditState, part: str, *, error: str = "", con
             "parts": [{"id": p.id, "name": p.name, "staves": len(p.staves), "drum": p.is_drum} for p in state.doc.parts],
             "measures": len(state.doc.measures),
             "lengths": [str(m.length) for m in state.doc.measures],
+            # Per bar: key, mode, meter and the tempo in force, for the Score menu's defaults.
+            "bars": [[m.key_fifths, m.mode, m.time[0], m.time[1], tempo]
+                     for m, tempo in zip(state.doc.measures, _tempi(state.doc), strict=True)],
             "key": first.key_fifths,
             "time": list(first.time),
             "tempo": state.doc.tempo_at(0),
             "roll": piano_roll_data(state.doc),  # every part's notes, for the piano-roll view
         }
     }
+
+
+def _tempi(doc) -> list[float]:
+    tempi, current = [], doc.tempo_at(0)
+    for measure in doc.measures:
+        current = measure.tempo or current
+        tempi.append(current)
+    return tempi
 
 
 def _render_state(request, state, part, *, error="", conflict=False, status=200):

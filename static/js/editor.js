@@ -22,7 +22,6 @@
   var dotted = false;
   var queue = Promise.resolve();
   var pointer = null; // mouse-down position, for sideways drags and box selection
-  var swallowClick = false;
 
   // ---------------------------------------------------------------- fractions
 
@@ -256,7 +255,6 @@
   }
 
   function onAbcClick(abcelem, tuneNumber, classes, analysis, drag, mouseEvent) {
-    if (swallowClick) { swallowClick = false; return; }
     var el = elementAt(abcelem.startChar);
     if (!el) return;
     var dx = pointer && mouseEvent && mouseEvent.clientX !== undefined ? mouseEvent.clientX - pointer.x : 0;
@@ -307,14 +305,17 @@
     select(same[index], extend);
   }
 
-  // Drag a box over empty paper to select every note inside it.
+  // Drag a box over empty paper to select every note inside it. A press on empty
+  // paper is kept from abcjs (which would start dragging the nearest note); a press
+  // that does not become a box selects the note nearest to it, as abcjs would.
   function boxSelection() {
     var box = null, start = null;
     renderTarget.addEventListener("mousedown", function (event) {
       pointer = { x: event.clientX, y: event.clientY };
-      if (event.button !== 0 || event.target.closest("[selectable], .abcjs-note, .abcjs-rest")) return;
-      start = { x: event.clientX, y: event.clientY };
-    });
+      if (event.button !== 0 || event.target.closest("[selectable]")) return;
+      event.stopPropagation();
+      start = { x: event.clientX, y: event.clientY, shift: event.shiftKey };
+    }, true);
     document.addEventListener("mousemove", function (event) {
       if (!start) return;
       var dx = event.clientX - start.x, dy = event.clientY - start.y;
@@ -327,31 +328,46 @@
     });
     document.addEventListener("mouseup", function (event) {
       if (!start) return;
-      if (box) {
-        var left = Math.min(start.x, event.clientX), right = Math.max(start.x, event.clientX);
-        var top = Math.min(start.y, event.clientY), bottom = Math.max(start.y, event.clientY);
-        var picked = [], first = null;
-        elements.forEach(function (x) {
-          if (!x.ev || !x.n.length) return;
-          var hit = (svgByStart[x.s] || []).some(function (svg) {
-            var r = svg.getBoundingClientRect();
-            return r.right >= left && r.left <= right && r.bottom >= top && r.top <= bottom;
-          });
-          if (hit && picked.indexOf(x.ev) < 0) { picked.push(x.ev); if (!first) first = x; }
-        });
-        box.remove();
-        box = null;
-        swallowClick = true;
-        setTimeout(function () { swallowClick = false; }, 0);
-        if (first) {
-          anchor = first;
-          cursor = { part: first.p, staff: first.st, voice: first.v, measure: first.m, offset: first.o };
-        }
-        selection = picked;
-        paintSelection();
-      }
+      var began = start;
       start = null;
+      if (!box) {
+        var near = nearestByPoint(event.clientX, event.clientY, 14);
+        if (near) select(near, began.shift);
+        return;
+      }
+      var left = Math.min(began.x, event.clientX), right = Math.max(began.x, event.clientX);
+      var top = Math.min(began.y, event.clientY), bottom = Math.max(began.y, event.clientY);
+      var picked = [], first = null;
+      elements.forEach(function (x) {
+        if (!x.ev || !x.n.length) return;
+        var hit = (svgByStart[x.s] || []).some(function (svg) {
+          var r = svg.getBoundingClientRect();
+          return r.right >= left && r.left <= right && r.bottom >= top && r.top <= bottom;
+        });
+        if (hit && picked.indexOf(x.ev) < 0) { picked.push(x.ev); if (!first) first = x; }
+      });
+      box.remove();
+      box = null;
+      if (first) {
+        anchor = first;
+        cursor = { part: first.p, staff: first.st, voice: first.v, measure: first.m, offset: first.o };
+      }
+      selection = picked;
+      paintSelection();
     });
+  }
+
+  function nearestByPoint(clientX, clientY, limit) {
+    var best = null, bestDistance = limit;
+    elements.forEach(function (x) {
+      (svgByStart[x.s] || []).forEach(function (svg) {
+        var r = svg.getBoundingClientRect();
+        var dx = Math.max(r.left - clientX, 0, clientX - r.right), dy = Math.max(r.top - clientY, 0, clientY - r.bottom);
+        var distance = Math.sqrt(dx * dx + dy * dy);
+        if (distance < bestDistance) { bestDistance = distance; best = x; }
+      });
+    });
+    return best;
   }
 
   // ---------------------------------------------------------------- commands
@@ -394,10 +410,24 @@
     edit("insert_note", Object.assign({ letter: letter, duration: currentDuration(), chord: chord }, cursor));
   }
 
+  function fillMenu() {
+    // The Score menu opens on what is in force at the cursor's bar.
+    var bar = state.bars && state.bars[cursor ? cursor.measure : 0];
+    if (!bar) return;
+    var set = function (selector, value) { var input = root.querySelector(selector); if (input) input.value = String(value); };
+    set("form[data-form=key] [name=fifths]", bar[0]);
+    set("form[data-form=key] [name=mode]", bar[1]);
+    set("form[data-form=time] [name=beats]", bar[2]);
+    set("form[data-form=time] [name=beat_type]", bar[3]);
+    set("form[data-form=tempo] [name=bpm]", Math.round(bar[4]));
+  }
+
   function onForm(event) {
     var form = event.target.closest("form[data-form]");
     if (!form) return;
     event.preventDefault();
+    var menu = form.closest("details");
+    if (menu) menu.open = false;
     var data = Object.fromEntries(new FormData(form).entries());
     var bar = cursor ? cursor.measure : 0;
     switch (form.dataset.form) {
@@ -485,6 +515,9 @@
     root.addEventListener("click", onClick);
     root.addEventListener("submit", onForm);
     root.addEventListener("change", onDynamic);
+    var menu = root.querySelector(".tool-menu");
+    // On the click that opens it (not on "toggle", which comes a task later, after typing may have begun).
+    if (menu) menu.querySelector("summary").addEventListener("click", function () { if (!menu.open) fillMenu(); });
     document.addEventListener("keydown", onKey);
     boxSelection();
     readState();

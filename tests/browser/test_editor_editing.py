@@ -184,3 +184,70 @@ def test_a_student_sees_and_switches_tabs_but_cannot_edit(page, live_server_url)
     assert page.locator("[data-editor-render] svg .abcjs-note").count() > 0
     page.screenshot(path=ARTIFACTS / "editor-read-only.png", full_page=True)
     assert bar(score.id, 0)[0] == [60] and not score.revisions.filter(number__gt=0).exists()
+
+
+def drag(page, locator, dx, dy):
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 6):
+        page.mouse.move(x + dx * step / 5, y + dy * step / 5)
+    page.mouse.up()
+
+
+def test_box_select_then_drag_notes_up_and_sideways(editor):
+    page, score = editor
+    # A box over bar 2's two treble half notes selects them, and Delete turns them into rests.
+    first, last = treble_notes(page).nth(4).bounding_box(), treble_notes(page).nth(5).bounding_box()
+    page.mouse.move(first["x"] - 10, first["y"] - 40)
+    page.mouse.down()
+    page.mouse.move(last["x"] + last["width"] + 10, last["y"] + 20, steps=6)
+    page.screenshot(path=ARTIFACTS / "editor-box.png", full_page=True)
+    page.mouse.up()
+    page.wait_for_function("window.rescoredEditor.selection.length === 2")
+    page.keyboard.press("Delete")
+    wait_revision(page, 1)
+    assert bar(score.id, 1) == [[], []]
+
+    notes = treble_notes(page)
+    drag(page, notes.nth(1), 0, -12)  # D up by staff steps (about 3 px each): lands on a key note above
+    wait_revision(page, 2)
+    raised = bar(score.id, 0)[1][0]
+    assert raised > 62 and raised in (64, 65, 67, 69)  # C major: only white keys
+    drag(page, treble_notes(page).nth(0), 70, 0)  # C later in the bar: overwrites what it lands on
+    wait_revision(page, 3)
+    voice = Score.objects.get(id=score.id).doc["parts"][0]["measures"][0][0]["events"]
+    assert voice[0]["offset"] != "0" and [60] in [[n[1] for n in e["notes"]] for e in voice]
+    page.screenshot(path=ARTIFACTS / "editor-dragged.png", full_page=True)
+
+
+def test_score_menu_chord_symbol_tempo_time_and_bars(editor):
+    page, score = editor
+    treble_notes(page).nth(2).click(force=True)  # the cursor on bar 1, beat 3
+    page.click(".tool-menu summary")
+    page.fill("form[data-form=chord] input[name=symbol]", "Am7")
+    page.click("form[data-form=chord] button")
+    wait_revision(page, 1)
+    assert page.locator("[data-editor-render] svg .abcjs-chord", has_text="Am7").count() == 1
+    page.click(".tool-menu summary")  # the menu closes after each change; it opens on bar 1's values
+    assert page.input_value("form[data-form=tempo] input[name=bpm]") == "100"
+    page.fill("form[data-form=tempo] input[name=bpm]", "72")
+    page.click("form[data-form=tempo] button")
+    wait_revision(page, 2)
+    page.click(".tool-menu summary")
+    page.fill("form[data-form=time] input[name=beats]", "3")
+    page.click("form[data-form=time] button")
+    wait_revision(page, 3)
+    page.click(".tool-menu summary")
+    page.click("[data-command=append-measure]")
+    wait_revision(page, 4)
+    doc = Score.objects.get(id=score.id).doc
+    assert doc["measures"][0]["chords"] == [["2", "Am7"]] and doc["measures"][0]["tempo"] == 72
+    assert {tuple(m["time"]) for m in doc["measures"]} == {(3, 4)} and len(doc["measures"]) == 5
+    page.screenshot(path=ARTIFACTS / "editor-menu.png", full_page=True)
+    if not page.locator(".tool-menu[open]").count():
+        page.click(".tool-menu summary")
+    page.click("[data-command=delete-measure]")
+    wait_revision(page, 5)
+    assert len(Score.objects.get(id=score.id).doc["measures"]) == 4
