@@ -116,7 +116,12 @@ INSTRUMENTS: dict[str, InstrumentSettings] = {
     "guitar": InstrumentSettings(
         name="Guitar", program=25,  # acoustic guitar (steel)
         lowest_pitch=40, highest_pitch=88,  # E2 .. E6 (24 frets on the high E string)
-        onset_threshold=0.5, frame_threshold=0.3, min_note_seconds=0.058,
+        # A plucked string's attack makes the model fire on re-strikes, octaves and
+        # fifths of the sounding note; only a high onset threshold keeps them out.
+        # Chosen by bench/basic_pitch_sweep.py as the best worst case over four
+        # FluidR3 guitars (single lines and chords) and a synthesized one: onset F1
+        # 0.857 at worst, 0.924 on average, where 0.5 / 0.3 / 0.058 s gave 0.441 / 0.706.
+        onset_threshold=0.85, frame_threshold=0.45, min_note_seconds=0.1,
         min_velocity=1, merge_gap_seconds=None, monophonic=False,
     ),
     "bass": InstrumentSettings(
