@@ -1,8 +1,7 @@
-"""Notes → notation: tempo, a quantised score model, and ABC text for abcjs.
+"""Notes → notation: tempo, quantisation, the canonical score and its writers (abc, musicxml, score_midi, pdf).
 
 Pure Python and numpy, like the rest of post-processing: no Django, no torch.
 """
-from ml.notation.abc import render_abc, to_abc
 from ml.notation.quantize import Chord, Part, QuantizedScore, Staff, quantize_transcription
 from ml.notation.tempo import estimate_tempo
 
@@ -13,6 +12,4 @@ __all__ = [
     "Staff",
     "estimate_tempo",
     "quantize_transcription",
-    "render_abc",
-    "to_abc",
 ]
