@@ -1,6 +1,9 @@
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from editor import services
@@ -20,8 +23,7 @@ def _state_context(state: services.EditState, part: str, *, error: str = "", con
     part_ids = [part] if part and any(p.id == part for p in state.doc.parts) else None
     rendered = render_abc(state.doc, part_ids=part_ids)
     first = state.doc.measures[0]
-    return {
-        "editor_state": {
+    editor_state = {
             "abc": rendered.text,
             "elements": [e.as_json() for e in rendered.elements],
             "tablature": rendered.tablature,
@@ -44,8 +46,20 @@ def _state_context(state: services.EditState, part: str, *, error: str = "", con
             "time": list(first.time),
             "tempo": state.doc.tempo_at(0),
             "roll": piano_roll_data(state.doc),  # every part's notes, for the piano-roll view
-        }
     }
+    return {"editor_state": editor_state, "editor_state_json": _script_json(editor_state)}
+
+
+_SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
+
+
+def _script_json(value) -> str:
+    """JSON safe inside <script> (as Django's json_script escapes it), compact: the
+    state of a long score is a few hundred KB and goes out with every edit."""
+    text = json.dumps(value, separators=(",", ":"))
+    for character, escape in _SCRIPT_ESCAPES:
+        text = text.replace(character, escape)
+    return mark_safe(text)  # noqa: S308 - every markup character is escaped above
 
 
 def _tempi(doc) -> list[float]:
