@@ -39,8 +39,8 @@ def _state_context(state: services.EditState, part: str, *, error: str = "", con
             "parts": [{"id": p.id, "name": p.name, "staves": len(p.staves), "drum": p.is_drum} for p in state.doc.parts],
             "measures": len(state.doc.measures),
             "lengths": [str(m.length) for m in state.doc.measures],
-            # Per bar: key, mode, meter and the tempo in force, for the Score menu's defaults.
-            "bars": [[m.key_fifths, m.mode, m.time[0], m.time[1], tempo]
+            # Per bar: key, mode, meter, the tempo in force and the chord symbols, for the Score menu.
+            "bars": [[m.key_fifths, m.mode, m.time[0], m.time[1], tempo, [[str(c.offset), c.symbol] for c in m.chords]]
                      for m, tempo in zip(state.doc.measures, _tempi(state.doc), strict=True)],
             "key": first.key_fifths,
             "time": list(first.time),

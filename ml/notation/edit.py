@@ -1131,13 +1131,14 @@ def op_delete_measures(doc: ScoreDoc, *, start: Any, count: Any = 1) -> EditOutc
 
 
 def op_simplify_piano(doc: ScoreDoc) -> EditOutcome:
-    """A simpler piano arrangement (fewer notes per hand), made by the harmony helper."""
+    """Replace the score by a simple piano arrangement of it (melody over a root
+    bass), made by the harmony analysis; undo brings the full score back."""
     try:
         from ml.notation.simplify import simplify_piano
     except ImportError:
-        raise EditError("Simplifying piano parts is not available yet.") from None
-    if not any(p.instrument == "piano" for p in doc.parts):
-        raise EditError("This score has no piano part to simplify.")
+        raise EditError("Simplifying to piano is not available yet.") from None
+    if not any(not p.is_drum for p in doc.parts):
+        raise EditError("This score has no pitched part to arrange for piano.")
     return EditOutcome(simplify_piano(doc))
 
 

@@ -420,6 +420,8 @@
     set("form[data-form=time] [name=beats]", bar[2]);
     set("form[data-form=time] [name=beat_type]", bar[3]);
     set("form[data-form=tempo] [name=bpm]", Math.round(bar[4]));
+    var chord = cursor && (bar[5] || []).find(function (c) { return frac(c[0]) === frac(cursor.offset); });
+    set("form[data-form=chord] [name=symbol]", chord ? chord[1] : "");
   }
 
   function onForm(event) {

@@ -230,8 +230,9 @@ def test_score_menu_chord_symbol_tempo_time_and_bars(editor):
     page.click("form[data-form=chord] button")
     wait_revision(page, 1)
     assert page.locator("[data-editor-render] svg .abcjs-chord", has_text="Am7").count() == 1
-    page.click(".tool-menu summary")  # the menu closes after each change; it opens on bar 1's values
+    page.click(".tool-menu summary")  # the menu closes after each change; it opens on the cursor's values
     assert page.input_value("form[data-form=tempo] input[name=bpm]") == "100"
+    assert page.input_value("form[data-form=chord] input[name=symbol]") == "Am7"
     page.fill("form[data-form=tempo] input[name=bpm]", "72")
     page.click("form[data-form=tempo] button")
     wait_revision(page, 2)

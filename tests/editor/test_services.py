@@ -92,3 +92,17 @@ def test_a_score_with_a_history_can_be_deleted(scale_score, user):
     raise_first_note(scale_score, user, 0)
     scale_score.job.delete()
     assert not Revision.objects.exists() and not ScoreHistory.objects.exists()
+
+
+def test_revisions_are_listed_in_the_admin(client, scale_score, user):
+    from django.urls import reverse
+
+    from tests.factories import make_user
+
+    raise_first_note(scale_score, user, 0)
+    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:editor_revision_changelist")).content.decode()
+    assert "transpose" in page and "Scale" in page
+    revision = Revision.objects.get(number=1)
+    assert client.get(reverse("admin:editor_revision_change", args=[revision.pk])).status_code == 200
+    assert client.get(reverse("admin:editor_scorehistory_changelist")).status_code == 200

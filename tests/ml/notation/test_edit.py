@@ -269,6 +269,17 @@ def test_enharmonic_respelling_cycles():
     assert seen == ["C#4", "Db4", "C#4"] and note.pitch == 61
 
 
+def test_simplify_to_piano_keeps_bars_and_gives_fresh_ids(scale):
+    pytest.importorskip("ml.notation.simplify")
+    before = set(_all_ids(scale))
+    simple = apply_edit(scale, "simplify_piano", {}).doc
+    assert [p.instrument for p in simple.parts] == ["piano"] and len(simple.parts[0].staves) == 2
+    assert len(simple.measures) == len(scale.measures) and not layout_problems(simple)
+    assert not before & set(_all_ids(simple))
+    melody = [n.pitch for pm in simple.parts[0].measures for v in pm.voices if v.staff == 0 for e in v.events for n in e.notes]
+    assert melody == [60, 62, 64, 65, 67, 69, 71, 72]
+
+
 def test_unknown_op_and_stale_selection(scale):
     with pytest.raises(EditError, match="no edit called"):
         apply_edit(scale, "explode", {})
