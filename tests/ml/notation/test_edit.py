@@ -318,7 +318,9 @@ def edits(draw, doc):
     measure = draw(st.integers(0, len(doc.measures) - 1))
     length = doc.measures[measure].length
     offset = str(draw(st.sampled_from([F(0), F(1, 2), F(1), F(5, 3), F(3)]).filter(lambda o: o < length)) if length > 1 else "0")
-    cursor = {"part": "p1", "staff": draw(st.integers(0, 1)), "measure": measure, "offset": offset}
+    part = draw(st.sampled_from([p.id for p in doc.parts]))
+    staves = len(next(p for p in doc.parts if p.id == part).staves)
+    cursor = {"part": part, "staff": draw(st.integers(0, staves - 1)), "measure": measure, "offset": offset}
     op = draw(st.sampled_from(["transpose", "set_duration", "delete", "insert_note", "insert_rest", "move", "paste",
                                "set_time", "add_measures", "delete_measures", "set_key", "set_tie", "respell"]))
     if op == "transpose":
@@ -344,11 +346,29 @@ def edits(draw, doc):
     return op, {"start": measure, "count": 1}
 
 
+def with_pickup_and_guitar(doc: ScoreDoc) -> ScoreDoc:
+    """The first bar becomes a one-beat pickup (its last beat kept) and a guitar part joins."""
+    doc.measures[0].length = F(1)
+    for voice in doc.parts[0].measures[0].voices:
+        voice.events = [e for e in voice.events if e.offset >= 3 or e.end > 3]
+        for event in voice.events:
+            start = max(event.offset, F(3))
+            event.duration, event.offset = event.end - start, start - 3
+    guitar = Part("p2", "Guitar", "guitar", 24, False, [Staff("treble-8vb", tablature=True)],
+                  [PartMeasure([Voice(0, 1)]) for _ in doc.measures])
+    guitar.measures[1].voices[0].events.append(Event(doc.new_id("e"), F(1), F(2), [Note(doc.new_id("n"), 52, "E", 0, 3)]))
+    doc.parts.append(guitar)
+    assert not layout_problems(doc)
+    return doc
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_any_sequence_of_edits_keeps_every_bar_full_and_ids_unique(data):
+@given(st.data(), st.booleans())
+def test_any_sequence_of_edits_keeps_every_bar_full_and_ids_unique(data, pickup_and_guitar):
     doc = make_doc([[(0, 1, [60]), (1, 1, [62, 65]), (2, 2, [64])], [(0, "1/2", [67]), ("1/2", "3/2", [69]), (3, 1, [71])]],
                    lower=[[(0, 4, [48])], [(0, 2, [43]), (2, 2, [45])]])
+    if pickup_and_guitar:
+        doc = with_pickup_and_guitar(doc)
     for _ in range(data.draw(st.integers(1, 12))):
         op, params = data.draw(edits(doc))
         if op == "paste":
