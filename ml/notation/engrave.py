@@ -71,10 +71,8 @@ def engrave(
         [t.notes for t in tracks], grid, compound=meter.compound, detect_graces=[not t.is_drum for t in tracks]
     )
     starts = [n.start for notes in placed for n in notes]
-    first = min(starts, default=Fraction(0))
-    first_downbeat = first + (phase - first) % meter.beats_per_bar
-    pickup_beats = first_downbeat - first
-    timeline = Timeline(origin_beat=first, beat_quarters=meter.beat_quarters)
+    origin, pickup_beats = _bar_origin(min(starts, default=Fraction(0)), phase, meter.beats_per_bar)
+    timeline = Timeline(origin_beat=origin, beat_quarters=meter.beat_quarters)
     quartered = [
         [PlacedNote(n.pitch, timeline.quarters(n.start), timeline.quarters(n.end), n.velocity, n.grace) for n in notes]
         for notes in placed
@@ -90,6 +88,23 @@ def engrave(
     add_chord_symbols(doc)
     add_expression(doc, transcription)
     return doc
+
+
+def _bar_origin(first: Fraction, phase: int, beats_per_bar: int) -> tuple[Fraction, int]:
+    """(beat where the score starts, beats in the pickup bar; 0 for none).
+
+    Music that starts in the first beat of a bar starts with a full bar (a rest
+    before the first note); music that starts later has a pickup bar of whole
+    beats, from the beat of its first note to the next downbeat.
+    """
+    downbeat = first + (phase - first) % beats_per_bar  # the first downbeat at or after the first note
+    lead = downbeat - first
+    if lead == 0:
+        return first, 0
+    if lead > beats_per_bar - 1:
+        return downbeat - beats_per_bar, 0
+    pickup = math.ceil(lead)
+    return downbeat - pickup, pickup
 
 
 def _measures(meter: Meter, pickup: Fraction, last: Fraction) -> list[Measure]:

@@ -12,6 +12,7 @@ are grace notes: they take no time in the bar and sit with the note they lead to
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,24 +56,23 @@ def grace_notes(notes: Sequence[Note]) -> set[int]:
     """Indices (into ``notes``) of notes played as grace notes before another note."""
     order = sorted(range(len(notes)), key=lambda i: (notes[i].onset, notes[i].pitch))
     onsets = [notes[i].onset for i in order]
+    near = GRACE_LEAD_SECONDS[0]
     graces = set()
     for rank, i in enumerate(order):
         note = notes[i]
         if note.duration > GRACE_MAX_SECONDS:
             continue
-        later = [j for j in order[rank + 1 :] if notes[j].onset > note.onset + GRACE_LEAD_SECONDS[0]]
-        if not later:
+        after = bisect.bisect_right(onsets, note.onset + near)
+        if after == len(order):
             continue
-        principal = notes[later[0]]
+        principal = notes[order[after]]
         lead = principal.onset - note.onset
-        if not lead <= GRACE_LEAD_SECONDS[1] or principal.pitch == note.pitch:
-            continue
-        if principal.duration < 2 * lead:
-            continue  # a run of quick notes, not an ornament
+        if lead > GRACE_LEAD_SECONDS[1] or principal.pitch == note.pitch or principal.duration < 2 * lead:
+            continue  # too far ahead, a repeated note, or a run of quick notes rather than an ornament
         # Not part of a chord, and not inside a quick passage.
-        same_time = [t for t in onsets if abs(t - note.onset) <= GRACE_LEAD_SECONDS[0]]
-        earlier = [t for t in onsets[:rank] if t < note.onset - GRACE_LEAD_SECONDS[0]]
-        if len(same_time) > 1 or (earlier and note.onset - earlier[-1] < GRACE_ISOLATION * lead):
+        chord = bisect.bisect_right(onsets, note.onset + near) - bisect.bisect_left(onsets, note.onset - near)
+        before = bisect.bisect_left(onsets, note.onset - near)
+        if chord > 1 or (before > 0 and note.onset - onsets[before - 1] < GRACE_ISOLATION * lead):
             continue
         graces.add(i)
     return graces

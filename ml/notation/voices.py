@@ -13,6 +13,7 @@ overlaps of a legato line are cut instead, as an engraver would write them.
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -87,13 +88,7 @@ def split_hands(notes: Sequence[PlacedNote]) -> tuple[list[PlacedNote], list[Pla
         previous = np.argmin(total, axis=1)
         cost = total[np.arange(states), previous] + static
         back.append(previous)
-        new_right, new_left = right_at[previous].copy(), left_at[previous].copy()
-        for s in range(states):
-            if right[s].any():
-                new_right[s] += _FOLLOW * (pitches[right[s]].mean() - new_right[s])
-            if left[s].any():
-                new_left[s] += _FOLLOW * (pitches[left[s]].mean() - new_left[s])
-        right_at, left_at = new_right, new_left
+        right_at, left_at = _follow(right_at[previous], right, pitches), _follow(left_at[previous], left, pitches)
     split_at: dict[Fraction, int] = {}
     state = int(np.argmin(cost))
     for start, previous in zip(reversed(starts), reversed(back)):
@@ -106,6 +101,13 @@ def split_hands(notes: Sequence[PlacedNote]) -> tuple[list[PlacedNote], list[Pla
             split = 60
         (right_hand if n.pitch >= split else left_hand).append(n)
     return right_hand, left_hand
+
+
+def _follow(where: np.ndarray, hand: np.ndarray, pitches: np.ndarray) -> np.ndarray:
+    """Each state's hand position moved toward the mean of the notes it now plays."""
+    count = hand.sum(axis=1)
+    mean = (hand @ pitches) / np.maximum(count, 1)
+    return np.where(count > 0, where + _FOLLOW * (mean - where), where)
 
 
 def assign_voices(notes: Sequence[PlacedNote], *, max_voices: int = MAX_VOICES_PER_STAFF) -> StaffVoices:
@@ -146,6 +148,12 @@ def _chords_by_end(group: list[PlacedNote]) -> list[VoiceEvent]:
 
 
 def _place(voices: list[list[VoiceEvent]], chord: VoiceEvent, start: Fraction, max_voices: int) -> None:
+    struck = {n.pitch for n in chord.notes}
+    for voice in voices:
+        last = voice[-1]
+        # A key struck again stops sounding first: one pitch is never held in two voices.
+        if last.start < start < last.end and struck & {n.pitch for n in last.notes}:
+            _cut(last, start)
     free = []
     for number, voice in enumerate(voices):
         last = voice[-1]
@@ -185,13 +193,17 @@ def _merge_down(voices: list[list[VoiceEvent]]) -> None:
         return
     main = voices[0]
     for other in voices[1:]:
-        kept = []
+        kept, moved = [], []
+        starts = [e.start for e in main]  # main's events are in order and never overlap
         for event in other:
-            if any(e.start < event.end and event.start < e.end for e in main):
+            # The only events of main that can overlap: the last one starting before the end.
+            i = bisect.bisect_left(starts, event.end) - 1
+            if i >= 0 and main[i].end > event.start:
                 kept.append(event)
             else:
-                main.append(event)
+                moved.append(event)
         other[:] = kept
+        main.extend(moved)
         main.sort(key=lambda e: e.start)
 
 
