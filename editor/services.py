@@ -52,7 +52,10 @@ class EditState:
 
 # The head doc of recently edited scores, parsed, keyed by score id with its revision
 # number (numbers are never reused, so a number names exactly one doc). Parsing a
-# 3000-note score's JSON costs more than the edit itself.
+# 3000-note score's JSON costs more than the edit itself. An edit takes the doc out
+# and changes it in place under the row lock; the view then draws it after commit.
+# That is safe because Django runs sync views of an ASGI server (daphne) on one
+# thread per process; a multi-threaded WSGI server would need a copy per reader.
 _parsed: dict[UUID, tuple[int, ScoreDoc]] = {}
 _parsed_lock = threading.Lock()
 _PARSED_MAX = 32
