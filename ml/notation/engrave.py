@@ -78,7 +78,12 @@ def engrave(
         for notes in placed
     ]
     last = max((n.end for notes in quartered for n in notes), default=Fraction(0))
-    doc = ScoreDoc(title=title, measures=_measures(meter, pickup_beats * meter.beat_quarters, last), parts=[])
+    doc = ScoreDoc(
+        title=title,
+        measures=_measures(meter, pickup_beats * meter.beat_quarters, last),
+        parts=[],
+        audio_offset=round(float(grid.time(float(origin))[0]), 4),
+    )
     _mark_tempi(doc, grid, timeline, meter)
     for index, (track, notes) in enumerate(zip(tracks, quartered)):
         doc.parts.append(_part(doc, f"p{index + 1}", track, notes))

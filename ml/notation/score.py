@@ -132,6 +132,9 @@ class ScoreDoc:
     measures: list[Measure]
     parts: list[Part]
     next_id: int = 1  # the next free number for new_id
+    # Seconds into the recording at which the first measure starts (None: not known,
+    # e.g. a score from before the engraver kept it).
+    audio_offset: float | None = None
 
     def new_id(self, prefix: str) -> str:
         """A fresh id, never used before in this score: "n12" for a note, "e13" for an event."""
@@ -161,7 +164,7 @@ class ScoreDoc:
             "next_id": self.next_id,
             "measures": [_measure_dict(m) for m in self.measures],
             "parts": [_part_dict(p) for p in self.parts],
-        }
+        } | ({"audio_offset": self.audio_offset} if self.audio_offset is not None else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreDoc:
@@ -172,6 +175,7 @@ class ScoreDoc:
             next_id=int(data["next_id"]),
             measures=[_measure_from(m) for m in data["measures"]],
             parts=[_part_from(p) for p in data["parts"]],
+            audio_offset=float(data["audio_offset"]) if data.get("audio_offset") is not None else None,
         )
 
 

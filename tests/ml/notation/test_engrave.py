@@ -199,3 +199,22 @@ def test_other_instruments_get_their_own_clef(instrument, program, low, clef, ta
     rows = [(low + (i % 5), i, 1, 80) for i in range(16)]
     doc = engrave(piano(at(0.5, rows), name=instrument, program=program, instrument=instrument), title="Clef")
     assert [(s.clef, s.tablature) for s in doc.parts[0].staves] == [(clef, tablature)]
+
+
+def test_beats_found_in_the_recording_set_the_beat_instead_of_the_notes():
+    rows = [(60 + (i % 4), i, 0.9, 100 if i % 4 == 0 else 70) for i in range(32)]
+    notes = at(0.5, rows)
+    audio_beats = [k * 1.0 for k in range(17)]  # the recording's beat: every other note
+    doc = engrave(piano(notes), title="Audio beats", audio_beats=audio_beats)
+    assert doc.measures[0].tempo == pytest.approx(60, rel=0.01)
+    offsets = [offset for m, offset, *_ in events(doc, staff=0) if m == 0]
+    assert offsets[:4] == [0, Fraction(1, 2), 1, Fraction(3, 2)]
+
+
+def test_the_score_knows_where_its_first_bar_starts_in_the_recording():
+    rows = [(67, -1, 1, 80)] + [(60 + (i % 4), i, 1, 100 if i % 4 == 0 else 70) for i in range(32)]
+    rows += [(36 + (bar % 2) * 5, 4 * bar, 4, 100) for bar in range(8)]
+    doc = engrave(piano(at(0.5, rows, shift=2.5)), title="Offset")  # silence, then a one-beat pickup
+    assert doc.measures[0].length == 1
+    assert doc.audio_offset == pytest.approx(2.0, abs=0.02)
+    assert ScoreDoc.from_dict(doc.to_dict()).audio_offset == doc.audio_offset
