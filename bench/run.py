@@ -101,7 +101,10 @@ class Marks:
 def _pipeline_stage_names() -> dict[str, str]:
     from ml import pipeline
 
-    names = {pipeline.STAGE_READING: "read audio", pipeline.STAGE_SEPARATING: "separate"}
+    names = {
+        pipeline.STAGE_READING: "read audio", pipeline.STAGE_SPLITTING_VOCALS: "split vocals",
+        pipeline.STAGE_SEPARATING: "separate", pipeline.STAGE_SAVING_STEMS: "save stems",
+    }
     names.update({pipeline.transcribing_stage(i): f"transcribe {i}" for i in pipeline.INSTRUMENTS})
     return names
 
@@ -164,7 +167,8 @@ class SeparationUnavailable(Exception):
 
 
 def run_mix(
-    pieces: list[corpus.Piece], *, seconds: float, device: str, cache: Path, model_dir: Path, download: bool
+    pieces: list[corpus.Piece], *, seconds: float, device: str, cache: Path, model_dir: Path, download: bool,
+    vocals_first: bool = True,
 ) -> Results:
     """Raises SeparationUnavailable, before any score is made, when separation cannot run here."""
     import torch  # noqa: F401
@@ -181,7 +185,9 @@ def run_mix(
         ensemble = _render(results, lambda: render.render_ensemble(piece, seconds=seconds, cache_dir=cache))
         roles = tuple(role for role in corpus.PITCHED_ROLES if role in ensemble.stems)
         options = pipeline.PipelineOptions(
-            instruments=roles, separate=True, device=device, model_dir=model_dir, download_weights=download
+            instruments=roles, separate=True, device=device, model_dir=model_dir, download_weights=download,
+            # The default vocals model runs first where its checkpoint is in model_dir.
+            **({} if vocals_first else {"vocals_model": None}),
         )
         marks = Marks(stage_names)
         try:
@@ -424,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"mix suite: separation weights folder (default {DEFAULT_MODEL_DIR}, as MODEL_DIR)")
     parser.add_argument("--download-weights", action="store_true",
                         help="mix suite: download missing separation weights (default: use what is there)")
+    parser.add_argument("--no-vocals-first", action="store_true",
+                        help="mix suite: demucs alone even where the vocals model is in --model-dir "
+                             "(run both ways to compare)")
     args = parser.parse_args(argv)
 
     try:
@@ -446,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results = run_mix(corpus.select(corpus.ENSEMBLE_PIECES, args.pieces), seconds=args.seconds,
                               device=device, cache=args.cache, model_dir=args.model_dir,
-                              download=args.download_weights)
+                              download=args.download_weights, vocals_first=not args.no_vocals_first)
         except SeparationUnavailable as reason:
             print(f"{SEPARATION_UNAVAILABLE}: {reason}", file=sys.stderr)
             return EXIT_UNAVAILABLE
