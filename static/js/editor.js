@@ -61,6 +61,11 @@
     if (state.selection && state.selection.length) selection = state.selection.filter(function (id) { return known[id]; });
     else selection = selection.filter(function (id) { return known[id]; });
     if (state.cursor) cursor = state.cursor;
+    else if (state.selection && state.selection.length) {
+      // The cursor follows what an edit selected (a moved note, a deleted one's rest).
+      var first = elements.find(function (x) { return x.ev === selection[0]; });
+      if (first) cursor = { part: first.p, staff: first.st, voice: first.v, measure: first.m, offset: first.o };
+    }
     render();
     showMessage();
     updateToolbar();

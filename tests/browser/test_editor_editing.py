@@ -109,6 +109,19 @@ def test_copy_a_bar_and_paste_it_into_the_next(editor):
     page.screenshot(path=ARTIFACTS / "editor-pasted.png", full_page=True)
 
 
+def test_arrow_keys_walk_the_voice_and_shift_extends(editor):
+    page, score = editor
+    treble_notes(page).first.click(force=True)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("window.rescoredEditor.cursor.offset === '2'")
+    page.keyboard.press("Shift+ArrowRight")
+    page.wait_for_function("window.rescoredEditor.selection.length === 2")
+    page.keyboard.press("Control+ArrowDown")  # both down an octave
+    wait_revision(page, 1)
+    assert bar(score.id, 0) == [[60], [62], [52], [53]]
+
+
 def test_change_the_key(editor):
     page, score = editor
     treble_notes(page).first.click(force=True)
