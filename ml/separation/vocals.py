@@ -96,7 +96,11 @@ class _ChunkableRoformer(torch.nn.Module):
         return math.ceil(int(self.segment * self.samplerate) / hop) * hop
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
-        return self.roformer(mix)[:, None]  # (batch, channels, samples) -> one stem
+        with warnings.catch_warnings():
+            # BS-RoFormer 0.4.1 picks its attention kernel with torch.backends.cuda.sdp_kernel,
+            # which torch deprecates (it still works); one warning per chunk is noise.
+            warnings.filterwarnings("ignore", message=r".*sdp_kernel\(\)` is deprecated", category=FutureWarning)
+            return self.roformer(mix)[:, None]  # (batch, channels, samples) -> one stem
 
 
 def build(checkpoint: Path, *, architecture: Mapping[str, Any]) -> torch.nn.Module:

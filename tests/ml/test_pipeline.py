@@ -90,3 +90,26 @@ def test_drums_without_separation_come_back_as_a_drum_track(tmp_path):
     kicks_played = sum(1 for n in played if n.pitch == 36)
     kicks_found = sum(1 for n in track.notes if n.pitch == 36)
     assert abs(kicks_found - kicks_played) <= 1, (kicks_found, kicks_played)
+
+
+@pytest.mark.slow
+def test_the_transkun_batch_option_reaches_the_piano_transcriber(tmp_path: Path, monkeypatch) -> None:
+    from ml.models.transkun import TranskunTranscriber
+
+    passes: list[int] = []
+    real_transcribe = TranskunTranscriber.transcribe
+
+    def watched(self, *args, **kwargs):  # the real call, its network passes noted
+        notes = real_transcribe(self, *args, **kwargs)
+        passes.append(self.last_network_passes)
+        return notes
+
+    monkeypatch.setattr(TranskunTranscriber, "transcribe", watched)
+    wav = tmp_path / "quiet.wav"
+    write_wav(wav, np.zeros(SAMPLE_RATE, dtype=np.float32), SAMPLE_RATE)  # 1 s: 3 segments
+
+    for batch in (3, 1):
+        options = pipeline.PipelineOptions(instruments=("piano",), device="cpu", transkun_batch_segments=batch)
+        pipeline.transcribe_recording(wav, options=options)
+
+    assert passes == [1, 3]  # all three segments in one pass, then one pass each
