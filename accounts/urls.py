@@ -36,4 +36,7 @@ urlpatterns = [
 share_link_urlpatterns = [
     path("<str:token>/", views.share_link, name="share_link"),
     path("<str:token>/download/<slug:format>/", views.share_link_download, name="share_link_download"),
+    path("<str:token>/state/", views.share_link_state, name="share_link_state"),
+    path("<str:token>/recording/", views.share_link_recording, name="share_link_recording"),
+    path("<str:token>/stems/<slug:instrument>/", views.share_link_stem, name="share_link_stem"),
 ]

@@ -9,6 +9,8 @@ from accounts import selectors, services
 from accounts.forms import ClassroomForm, JoinForm, ProfileForm, ShareForm, ShareLinkForm, SignUpForm
 from accounts.models import Membership
 from accounts.services import AccountsError
+from editor import services as editor_services
+from editor import views as editor_views
 from editor.exports import FORMATS, score_export
 from editor.selectors import score_get_for_editing, score_get_for_viewing
 from transcription.errors import JobError
@@ -248,12 +250,29 @@ def share_link(request, token):
     link = selectors.share_link_get_active(token=token)
     score = link.score
     # The editor's own page in its read-only mode, with the state its script draws from.
-    from editor import services as editor_services
-    from editor.views import _state_context
-
     context = {"score": score, "job": score.job, "can_edit": False, "share_token": link.token}
-    context.update(_state_context(editor_services.score_edit_state(score_id=score.id), request.GET.get("part", "")))
+    context.update(editor_views.state_context(editor_services.score_edit_state(score_id=score.id),
+                                              request.GET.get("part", "")))
     return render(request, "editor/score_detail.html", context)
+
+
+# What the share-link page fetches after it loads (tab switches, the player's recordings):
+# the score views' own answers, behind the token instead of a login.
+
+
+@require_GET
+def share_link_state(request, token):
+    return editor_views.score_state_response(request, selectors.share_link_get_active(token=token).score)
+
+
+@require_GET
+def share_link_recording(request, token):
+    return editor_views.score_recording_response(request, selectors.share_link_get_active(token=token).score)
+
+
+@require_GET
+def share_link_stem(request, token, instrument):
+    return editor_views.score_stem_response(request, selectors.share_link_get_active(token=token).score, instrument)
 
 
 @require_GET

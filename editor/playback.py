@@ -34,15 +34,21 @@ def score_recording_offset(*, score: Score) -> float:
     return float(min(onsets, default=0.0))
 
 
-def score_recordings(*, score: Score) -> list[dict]:
-    """The recordings to play beside the score: the original first, then each separated stem."""
+def score_recordings(*, score: Score, share_token: str = "") -> list[dict]:
+    """The recordings to play beside the score: the original first, then each separated stem.
+    With a share token the URLs go through the share link, as its holder has no login."""
+    if share_token:
+        recording_url = reverse("share_link_recording", args=[share_token])
+        stem_url = lambda instrument: reverse("share_link_stem", args=[share_token, instrument])  # noqa: E731
+    else:
+        recording_url = reverse("editor:score_recording", args=[score.id])
+        stem_url = lambda instrument: reverse("editor:score_stem", args=[score.id, instrument])  # noqa: E731
     recordings = []
     if score.job.audio:
-        recordings.append({"id": "original", "label": "Original recording",
-                           "url": reverse("editor:score_recording", args=[score.id])})
+        recordings.append({"id": "original", "label": "Original recording", "url": recording_url})
     for stem in score.job.stems.all():
         recordings.append({"id": f"stem-{stem.instrument}", "label": f"{stem.instrument.title()} (separated)",
-                           "url": reverse("editor:score_stem", args=[score.id, stem.instrument])})
+                           "url": stem_url(stem.instrument)})
     return recordings
 
 

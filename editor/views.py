@@ -18,8 +18,9 @@ from ml.notation.edit import EditError, copy_fragment
 STATE_PARTIAL = "editor/score_detail.html#editor-state"
 
 
-def _state_context(state: services.EditState, part: str, *, error: str = "", conflict: bool = False) -> dict:
-    """The JSON the editor script renders from: ABC of the tab shown, clickable ids, history."""
+def state_context(state: services.EditState, part: str, *, error: str = "", conflict: bool = False) -> dict:
+    """The JSON the editor script renders from: ABC of the tab shown, clickable ids, history.
+    Public: the share-link page (accounts) renders the same page from it."""
     part_ids = [part] if part and any(p.id == part for p in state.doc.parts) else None
     rendered = render_abc(state.doc, part_ids=part_ids)
     first = state.doc.measures[0]
@@ -71,8 +72,32 @@ def _tempi(doc) -> list[float]:
 
 
 def _render_state(request, state, part, *, error="", conflict=False, status=200):
-    context = _state_context(state, part, error=error, conflict=conflict)
+    context = state_context(state, part, error=error, conflict=conflict)
     return render(request, STATE_PARTIAL, context, status=status)
+
+
+# What a viewer's page fetches after it loads, once the caller has checked who may view
+# `score`: the score views check the login, the share-link views (accounts) the token.
+
+
+def score_state_response(request, score):
+    """The editor state of the tab asked for (?part=), as the HTMX partial a tab switch swaps in."""
+    return _render_state(request, services.score_edit_state(score_id=score.id), request.GET.get("part", ""))
+
+
+def score_recording_response(request, score):
+    """The job's original recording, honouring Range so the player can seek."""
+    if not score.job.audio:
+        raise Http404("This score has no recording")
+    return ranged_file_response(request, score.job.audio)
+
+
+def score_stem_response(request, score, instrument):
+    """One separated instrument of the recording."""
+    stem = score.job.stems.filter(instrument=instrument).first()
+    if stem is None:
+        raise Http404("No such stem")
+    return ranged_file_response(request, stem.audio)
 
 
 @login_required
@@ -81,12 +106,12 @@ def score_detail(request, score_id):
     """The score page: an editor for its owner, a read-only score for everyone else who may view it.
     With HTMX (a tab switch) only the editor state for that tab comes back."""
     score = score_get_for_viewing(user=request.user, score_id=score_id)
+    if request.htmx:
+        return score_state_response(request, score)
     part = request.GET.get("part", "")
     state = services.score_edit_state(score_id=score.id)
-    if request.htmx:
-        return _render_state(request, state, part)
     context = {"score": score, "job": score.job, "can_edit": score_can_edit(user=request.user, score=score)}
-    context.update(_state_context(state, part))
+    context.update(state_context(state, part))
     return render(request, "editor/score_detail.html", context)
 
 
@@ -162,21 +187,14 @@ def score_download(request, score_id, format):
 @require_GET
 def score_recording(request, score_id):
     """The job's original recording, for the player beside the score (anyone who may view the score)."""
-    score = score_get_for_viewing(user=request.user, score_id=score_id)
-    if not score.job.audio:
-        raise Http404("This score has no recording")
-    return ranged_file_response(request, score.job.audio)
+    return score_recording_response(request, score_get_for_viewing(user=request.user, score_id=score_id))
 
 
 @login_required
 @require_GET
 def score_stem(request, score_id, instrument):
     """One separated instrument of the recording, for the player beside the score."""
-    score = score_get_for_viewing(user=request.user, score_id=score_id)
-    stem = score.job.stems.filter(instrument=instrument).first()
-    if stem is None:
-        raise Http404("No such stem")
-    return ranged_file_response(request, stem.audio)
+    return score_stem_response(request, score_get_for_viewing(user=request.user, score_id=score_id), instrument)
 
 
 @login_required

@@ -78,6 +78,9 @@ ROUTES: dict[str, tuple[str, dict[str, str], dict]] = {
     "share_link_revoke": ("POST", OWNER_ONLY_POST, {}),
     "share_link": ("GET", LINK_HOLDER, {}),
     "share_link_download": ("GET", LINK_HOLDER, {}),
+    "share_link_state": ("GET", LINK_HOLDER, {}),  # the page's tab switches
+    "share_link_recording": ("GET", LINK_HOLDER, {}),  # the player's recording
+    "share_link_stem": ("GET", LINK_HOLDER, {}),
     "transcription:job_list": ("GET", LOGGED_IN, {}),
     "transcription:job_new": ("GET", LOGGED_IN, {}),
     "transcription:job_detail": ("GET", OWNER_ONLY, {}),

@@ -203,7 +203,7 @@
   function showTab(partId) {
     queue = queue.then(function () {
       var url = root.dataset.stateUrl + (partId ? "?part=" + encodeURIComponent(partId) : "");
-      // select: a share-link page answers with the whole page; only the state is taken.
+      // select: only the state is taken, whatever else the answer holds.
       return htmx.ajax("GET", url, { target: "#editor-state", swap: "innerHTML", select: "#editor-state-data" });
     });
   }
