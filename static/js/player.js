@@ -10,6 +10,9 @@
 
   var SCORE = "score";
   var DRIFT_SECONDS = 0.08; // past this the cursor is pulled back onto the sound
+  // The chord symbols are for reading: played, they would sound as an extra
+  // instrument no part owns (and get a mute row of their own).
+  var AUDIO_OPTIONS = { chordsOff: true };
 
   var root, config, els = {};
   var visualObj = null;
@@ -60,14 +63,26 @@
     return names;
   }
 
+  function scorePartNames() {
+    // The score's own parts (the editor's state), so that only real parts get a row.
+    var node = document.getElementById("editor-state-data");
+    if (!node) return null;
+    try {
+      return JSON.parse(node.textContent).parts.map(function (part) { return part.name; });
+    } catch (e) { return null; }
+  }
+
   function buildTracks(abc) {
     // One row of mute/solo per part; a part's tracks (its staves) go silent together.
-    var flattened = visualObj.setUpAudio({}); // also gives every note its midiPitches, for click-to-hear
+    // A track that is no part's (one abcjs adds beyond the written voices) gets no row.
+    var flattened = visualObj.setUpAudio(AUDIO_OPTIONS); // also gives every note its midiPitches, for click-to-hear
     var names = voiceNames(abc);
+    var parts = scorePartNames();
     var byName = {};
     state.tracks = [];
     flattened.tracks.forEach(function (_, i) {
-      var name = names[i] || "Track " + (i + 1);
+      var name = names[i];
+      if (!name || (parts && parts.indexOf(name) < 0 && name !== "Score")) return;
       if (!byName[name]) { byName[name] = { index: state.tracks.length, name: name, voices: [] }; state.tracks.push(byName[name]); }
       byName[name].voices.push(i);
     });
@@ -107,6 +122,7 @@
       visualObj: visualObj,
       millisecondsPerMeasure: visualObj.millisecondsPerMeasure() / rate(),
       options: {
+        chordsOff: AUDIO_OPTIONS.chordsOff,
         soundFontUrl: config.soundFontUrl,
         sequenceCallback: function (noteMapTracks) {
           noteMapTracks.forEach(function (notes, index) { if (silenced(index)) notes.length = 0; });

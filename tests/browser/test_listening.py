@@ -253,6 +253,32 @@ def test_mute_solo_seek_by_bar_loop_and_hear_a_note(browser_page, live_server_ur
     assert any(b < a for a, b in zip(seen, seen[1:], strict=False)), seen  # it wrapped back
 
 
+def test_mute_rows_name_only_the_score_parts(browser_page, live_server_url, score):
+    page = browser_page
+    open_score(page, live_server_url, score)
+    names = page.locator("[data-tracks] [data-track] .player-track-name").all_text_contents()
+    assert names == [part["name"] for part in score.doc["parts"]] == ["Piano", "Bass"]
+
+
+def test_a_share_link_holder_switches_tabs_and_plays_the_recording(browser_page, live_server_url, score):
+    from accounts.services import share_link_create
+
+    link = share_link_create(score=score, created_by=score.job.owner, expires_in_days=None)
+    page = browser_page
+    page.goto(f"{live_server_url}{link.get_absolute_url()}")  # not logged in
+    page.wait_for_selector("[data-player][data-ready='1']", timeout=20_000)
+    page.click(".editor-tabs [role=tab]:has-text('Bass')")
+    page.wait_for_selector(".editor-tabs [role=tab][aria-selected=true]:has-text('Bass')", timeout=10_000)
+    page.wait_for_selector("[data-player][data-ready='1']", timeout=20_000)
+    page.check("input[name=player-source][value=original]")
+    page.click("[data-action=play]")
+    wait_playing(page, "original")
+    time.sleep(1)
+    assert page.evaluate("document.querySelector('audio[data-recording=original]').currentTime") > LEAD_IN + 0.5
+    assert not any("/accounts/login/" in url for url in page.requested), page.requested
+    page.screenshot(path=ARTIFACTS / "listening-share-link.png", full_page=True)
+
+
 def test_each_export_downloads_a_valid_file_and_the_print_view_shows_the_score(browser_page, live_server_url, score, tmp_path):
     page = browser_page
     open_score(page, live_server_url, score)
