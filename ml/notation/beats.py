@@ -1,11 +1,14 @@
 """Where the beats fall: a beat grid from note onsets (or from audio beats when given).
 
-The onsets become a synthetic onset-strength envelope (louder notes and fuller
-chords mark beats more strongly), and librosa's dynamic-programming beat
+The onsets become a synthetic onset-strength envelope (loud, long and bass
+notes mark beats more strongly), and librosa's dynamic-programming beat
 tracker (Ellis 2007) follows it with a tempo that may change over time: the
-local tempo is read from librosa's autocorrelation tempogram, kept in the
-octave of the piece's main tempo, and smoothed, so a ritardando or a new
-section at another tempo bends the grid instead of breaking it.
+local tempo comes from windowed autocorrelations kept near the piece's main
+tempo (so it never jumps an octave) and smoothed, so a ritardando or a new
+section at another tempo bends the grid instead of breaking it. Each beat is
+then moved onto the notes struck with it, and the tempo of each steady
+section is fitted to all its beats, exact enough to play the score back in
+time with the recording.
 
 Positions are then measured in beats by interpolating between beat times, so
 rubato costs nothing when quantising: an onset halfway between two beats is
@@ -22,15 +25,14 @@ from ml.notes import Note
 
 FRAMES_PER_SECOND = 100
 DEFAULT_BEAT_SECONDS = 0.5  # 120 BPM, when the notes carry no rhythm at all
-_SMOOTHING_SECONDS = 0.02
+_SMOOTHING_SECONDS = 0.02  # played onsets wander by a few tens of ms around the beat
 _TIGHTNESS = 400  # librosa's default (100) lets syncopated accents pull the beat off by half
 _SNAP_REACH = 0.1  # of a beat: onsets this close to a tracked beat are on it
 _LONG_SECONDS = 1.0  # notes this long or longer carry the most accent
 _BASS_BELOW_MEDIAN = 7  # semitones
-_BASS_ACCENT = 1.5  # played onsets wander by a few tens of ms around the beat
+_BASS_ACCENT = 1.5
 _PRIOR_BPM = 120.0  # the tactus people tap lies around here (van Noorden & Moelants)
 _PRIOR_OCTAVES = 0.7
-_DIVIDED_WEIGHT = 0.0
 _LOCAL_RANGE = 1.5  # a local tempo may differ this much (either way) from the main one
 _LOCAL_OCTAVES = 0.3
 _LOCAL_TEMPO_WINDOW_SECONDS = 6.0  # tempogram window: several beats even when slow
@@ -175,9 +177,7 @@ def _best_bpm(autocorrelation: np.ndarray, centre_bpm: float, octaves: float, lo
     if max_lag <= min_lag or autocorrelation[0] <= 0:
         return None
     lags = np.arange(min_lag, max_lag + 1, dtype=float)
-    frames = np.arange(n)
-    divided = np.maximum(np.interp(lags / 2, frames, autocorrelation), np.interp(lags / 3, frames, autocorrelation))
-    strength = autocorrelation[lags.astype(int)] + _DIVIDED_WEIGHT * divided
+    strength = autocorrelation[lags.astype(int)]
     bpms = 60 * FRAMES_PER_SECOND / lags
     preference = np.exp(-0.5 * (np.log2(bpms / centre_bpm) / octaves) ** 2)
     best = int(np.argmax(strength * preference))
@@ -196,8 +196,9 @@ def main_tempo(envelope: np.ndarray) -> float:
     """The beat rate of the whole piece (BPM), from the envelope's autocorrelation.
 
     Every multiple of the beat correlates as well as the beat does, so a
-    preference around _PRIOR_BPM picks the level people tap; a lag whose half
-    or third also correlates gets a little extra, because a beat is heard as divided.
+    preference around _PRIOR_BPM picks the level people tap. The envelope is
+    weighted by accent (long, loud and bass notes), which is what makes the
+    beat correlate more than its subdivisions.
     """
     bpm = _best_bpm(_autocorrelation(envelope), _PRIOR_BPM, _PRIOR_OCTAVES, _MIN_BPM, _MAX_BPM)
     return 60.0 / DEFAULT_BEAT_SECONDS if bpm is None else bpm
