@@ -353,7 +353,10 @@ class _Writer:
         previous = self.doc.measures[index - 1]
         if measure.time != previous.time:
             self._emit(f"[M:{measure.time[0]}/{measure.time[1]}]")
-        if not voice.drum and (measure.key_fifths, measure.mode) != (previous.key_fifths, previous.mode):
+        # A key belongs to the staff: abcjs gives a staff's other voices the change
+        # and crashes on a [K:] written in one of them.
+        key_changes = (measure.key_fifths, measure.mode) != (previous.key_fifths, previous.mode)
+        if not voice.drum and key_changes and voice.number == self._first_number(voice):
             self._emit(f"[K:{key_name(measure.key_fifths, measure.mode)}]")
         if voice is self.voices[0] and measure.tempo and measure.tempo != self.doc.tempo_at(index - 1):
             self._emit(f"[Q:1/4={round(measure.tempo)}]")
