@@ -6,7 +6,9 @@ Two questions, answered from the music itself:
   metre (6/8, 9/8, 12/8: the beat is a dotted quarter); near halves and
   quarters, a simple one (the beat is a quarter). When the tracked beat is
   divided in three but so slow that its thirds are themselves a walking pulse,
-  the thirds are the beat (a waltz counted one-in-a-bar is 3/4, not 6/8).
+  the thirds are the beat (a waltz counted one-in-a-bar is 3/4, not 6/8) when
+  they are struck evenly, as a waltz's oom-pah-pah is; long-short figures that
+  leave the second third empty (quarter-eighth) keep it a compound beat.
 - How many beats make a bar, and which is the first? Downbeats are where the
   bass moves, the harmony changes, long and loud notes begin; every grouping
   of 2, 3 and 4 beats at every phase is scored by how much more of that its
@@ -28,6 +30,9 @@ SLOWEST_COMPOUND_DIVISION_BPM = 230.0
 _OFFBEAT_MIN = 0.09  # beats from the nearest beat: closer is "on the beat"
 _MIN_OFFBEATS, _MIN_OFFBEAT_SHARE = 4, 0.05  # telling off-beat onsets needed to judge at all
 _TERNARY_SHARE = 0.75  # of off-beat onsets, to call the beat divided in three
+# Of the beats with notes, the share whose two later thirds are both struck for the thirds to be
+# beats of their own (a waltz's oom-pah-pah), not the eighths of a compound beat.
+_EVEN_THIRDS_SHARE = 0.5
 # 4/4 is far more common than 2/4, 3/4 than 6/4-in-beats: a grouping must do
 # this much better than the common one to win.
 _GROUPING_PRIOR = {4: 1.15, 3: 1.0, 2: 0.9}
@@ -70,6 +75,17 @@ def beat_division(positions: np.ndarray) -> int:
     binary = np.min(np.abs(offbeat[:, None] - np.array([0.25, 0.75])[None, :]), axis=1)
     ternary = np.min(np.abs(offbeat[:, None] - np.array([1 / 6, 1 / 3, 2 / 3, 5 / 6])[None, :]), axis=1)
     return 3 if np.mean(ternary < binary) >= _TERNARY_SHARE else 2
+
+
+def thirds_evenly_struck(positions: np.ndarray) -> bool:
+    """Whether most beats have notes on both their later thirds, as a waltz counted one-in-a-bar
+    has on its second and third quarters. A compound beat's long-short figures (quarter-eighth,
+    the siciliana's dotted eighth-sixteenth-eighth) leave its second third mostly empty."""
+    beats = np.floor(positions + _OFFBEAT_MIN)
+    fractions = positions - beats
+    first_third = set(beats[np.abs(fractions - 1 / 3) < _OFFBEAT_MIN].tolist())
+    second_third = set(beats[np.abs(fractions - 2 / 3) < _OFFBEAT_MIN].tolist())
+    return len(first_third & second_third) >= _EVEN_THIRDS_SHARE * len(set(beats.tolist()))
 
 
 def subdivide(grid: BeatGrid, parts: int) -> BeatGrid:
@@ -151,7 +167,7 @@ def detect_meter(
     compound = False
     if allow_compound and beat_division(positions) == 3:
         beat_bpm = 60.0 / float(np.median(grid.periods))
-        if 3 * beat_bpm <= SLOWEST_COMPOUND_DIVISION_BPM:
+        if 3 * beat_bpm <= SLOWEST_COMPOUND_DIVISION_BPM and thirds_evenly_struck(positions):
             grid = subdivide(grid, 3)
             positions = grid.position(onsets)
         else:
