@@ -83,6 +83,7 @@ def test_sign_up_upload_transcribe_and_read_the_score(client, queue, run_worker,
     score_page = client.get(reverse("editor:score_detail", args=[job.score.id])).content.decode()
     for page in (job_page, score_page):
         assert "abcjs-basic-min.js" in page
-        assert job.score.abc_element_id in page
         # The ABC travels JSON-encoded; its header lines are there verbatim.
         assert "X:1" in page and "V:1" in page
+    assert job.score.abc_element_id in job_page  # the job page's preview of the score
+    assert 'id="editor-state-data"' in score_page  # the editor's score, ABC and id map
