@@ -9,6 +9,8 @@ Two questions, answered from the music itself:
   the thirds are the beat (a waltz counted one-in-a-bar is 3/4, not 6/8) when
   they are struck evenly, as a waltz's oom-pah-pah is; long-short figures that
   leave the second third empty (quarter-eighth) keep it a compound beat.
+  A beat must also divide its bar: when the tracked beat's halves fall clearly in
+  threes, the tracked beat straddles bar lines and its half is the beat.
 - How many beats make a bar, and which is the first? Downbeats are where the
   bass moves, the harmony changes, long and loud notes begin; every grouping
   of 2, 3 and 4 beats at every phase is scored by how much more of that its
@@ -36,6 +38,9 @@ _EVEN_THIRDS_SHARE = 0.5
 # 4/4 is far more common than 2/4, 3/4 than 6/4-in-beats: a grouping must do
 # this much better than the common one to win.
 _GROUPING_PRIOR = {4: 1.15, 3: 1.0, 2: 0.9}
+# How many times more clearly half-beats must group in threes than in twos or fours before the
+# half-beat is taken for the beat (twos and fours of halves are the tracked beats themselves).
+_TRIPLE_HALVES_MARGIN = 2.0
 # How much each downbeat cue counts: loud onsets, long notes, bass notes, harmony changing.
 CUE_WEIGHTS = {"velocity": 1.0, "length": 1.5, "bass": 1.0, "change": 1.0}
 _BASS_BELOW_MEDIAN = 7  # semitones
@@ -135,9 +140,11 @@ def downbeat_salience(notes: Sequence[Note], positions: np.ndarray, beat_count: 
     return sum(weight * z(cues[name]) for name, weight in CUE_WEIGHTS.items())
 
 
-def best_grouping(salience: np.ndarray) -> tuple[int, int]:
-    """(beats per bar, index of the first downbeat among beats 0..beats-1)."""
-    best, choice = _MIN_CONTRAST, (4, 0)  # nothing stands out: 4/4 from the first beat
+def grouping_contrasts(salience: np.ndarray) -> dict[int, tuple[float, int]]:
+    """For 4, 3 and 2 beats a bar (where the music spans enough bars): (how much more the
+    best phase's first beats stand out than the rest, weighted by how common the grouping
+    is; that phase)."""
+    contrasts: dict[int, tuple[float, int]] = {}
     for beats in (4, 3, 2):
         if len(salience) < _MIN_BARS * beats:
             continue
@@ -146,9 +153,35 @@ def best_grouping(salience: np.ndarray) -> tuple[int, int]:
             mask = np.ones(len(salience), dtype=bool)
             mask[phase::beats] = False
             score = (on.mean() - salience[mask].mean()) * _GROUPING_PRIOR[beats]
-            if score > best + 1e-9:
-                best, choice = score, (beats, phase)
+            if beats not in contrasts or score > contrasts[beats][0] + 1e-9:
+                contrasts[beats] = (float(score), phase)
+    return contrasts
+
+
+def best_grouping(salience: np.ndarray) -> tuple[int, int]:
+    """(beats per bar, index of the first downbeat among beats 0..beats-1)."""
+    best, choice = _MIN_CONTRAST, (4, 0)  # nothing stands out: 4/4 from the first beat
+    for beats, (score, phase) in grouping_contrasts(salience).items():  # 4 first: it wins ties
+        if score > best + 1e-9:
+            best, choice = score, (beats, phase)
     return choice
+
+
+def half_beats_group_in_threes(notes: Sequence[Note], grid: BeatGrid) -> bool:
+    """Whether the halves of the tracked beats fall in bars of three far more clearly than in
+    twos or fours. A beat must divide its bar: a tracked beat two thirds of a 3/4 bar (or of a
+    6/8 bar's dotted quarters) straddles the bar lines, and the real beat is its half."""
+    halves = subdivide(grid, 2)
+    positions = halves.position(np.array([n.onset for n in notes]))
+    occupied = [int(round(p)) for p in positions if abs(p - round(p)) < 0.2]
+    if len(set(occupied)) < _MIN_STRUCK_BEATS:
+        return False
+    salience = downbeat_salience(notes, positions, len(halves.times))[min(occupied) : max(occupied) + 1]
+    contrasts = grouping_contrasts(salience)
+    if 3 not in contrasts:
+        return False
+    others = max((score for beats, (score, _) in contrasts.items() if beats != 3), default=0.0)
+    return contrasts[3][0] > _MIN_CONTRAST and contrasts[3][0] >= _TRIPLE_HALVES_MARGIN * max(others, 0.0)
 
 
 def detect_meter(
@@ -172,6 +205,9 @@ def detect_meter(
             positions = grid.position(onsets)
         else:
             compound = True
+    elif allow_compound and half_beats_group_in_threes(notes, grid):
+        grid = subdivide(grid, 2)
+        positions = grid.position(onsets)
     occupied = {int(round(p)) for p in positions if abs(p - round(p)) < 0.2}
     if len(occupied) < _MIN_STRUCK_BEATS:  # too little music to hear bars in
         return Meter(4, compound), grid, int(np.floor(positions.min() + 0.5))

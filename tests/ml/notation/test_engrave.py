@@ -51,6 +51,18 @@ def test_a_waltz_is_written_in_three_four_with_the_bass_on_each_downbeat():
     assert bass[:12] == [(m, 0) for m in range(12)]
 
 
+
+@pytest.mark.parametrize("quarters_per_minute", [170, 190])
+def test_a_fast_waltz_keeps_its_quarter_beat_rather_than_a_beat_of_two_quarters_across_its_bars(quarters_per_minute):
+    # The tracker may settle on two quarters (85-95 a minute), a pulse that straddles the bar
+    # lines; the halves of that beat group in threes, so the quarter is the beat.
+    doc = engrave(piano(at(60 / quarters_per_minute, waltz())), title="Fast waltz")
+    assert {m.time for m in doc.measures} == {(3, 4)}
+    assert doc.measures[0].tempo == pytest.approx(quarters_per_minute, rel=0.03)
+    bass = [(m, offset) for m, offset, _, pitches, _ in events(doc, staff=1) if pitches]
+    assert bass[:12] == [(m, 0) for m in range(12)]
+
+
 def test_a_jig_is_written_in_six_eight_with_quarter_eighth_figures():
     rows = []
     for bar in range(12):
