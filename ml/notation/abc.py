@@ -409,7 +409,8 @@ class _Writer:
             hidden = voice.number != self._first_number(voice)
             token += ("x" if hidden else "z") + length
         else:
-            token += self._chord(voice, piece, accidentals, plan) + length + ("-" if plan.all_notes else "")
+            before = self._tied_from(voice, measure_index, index)
+            token += self._chord(voice, piece, accidentals, plan, before) + length + ("-" if plan.all_notes else "")
         self.text += token + gap
         end = len(self.text)
         self._mark = end
@@ -459,10 +460,23 @@ class _Writer:
         slash = "/" if len(heads) == 1 and grace.duration <= Fraction(1, 2) else ""
         return "{" + slash + "".join(heads) + "}"
 
-    def _chord(self, voice: _AbcVoice, piece: Piece, accidentals: _BarAccidentals, plan: _TiePlan) -> str:
+    def _tied_from(self, voice: _AbcVoice, measure_index: int, index: int) -> _TiePlan | None:
+        """The plan of the piece before this one in the voice (None at the start)."""
+        if index:
+            return self._ties[voice.abc_id][(measure_index, index - 1)]
+        if measure_index:
+            return self._ties[voice.abc_id][(measure_index - 1, len(voice.pieces[measure_index - 1]) - 1)]
+        return None
+
+    def _chord(
+        self, voice: _AbcVoice, piece: Piece, accidentals: _BarAccidentals, plan: _TiePlan, before: _TiePlan | None
+    ) -> str:
         # Notes that tie on inside the chord go first, so the next chord has their places.
         notes = sorted(piece.notes, key=lambda n: (n.pitch not in plan.inside, n.pitch))
         order = self._chord_orders.pop(voice.abc_id, None)
+        # Heads a tie from the piece before ends on: in-chord ties end at the places
+        # ``order`` gives (only those were written), a whole-chord tie on every head.
+        tied_in = {n.pitch for n in notes} if before is not None and before.all_notes else set(order or ())
         if order:
             placed: list[Note | None] = [None] * len(notes)
             rest = []
@@ -482,16 +496,19 @@ class _Writer:
             tie = note.pitch in plan.inside and k < plan.next_size
             if tie:
                 ties[note.pitch] = k
-            heads.append(self._head(voice, note, accidentals) + ("-" if tie else ""))
+            continues = note.pitch in tied_in and (order is None or order.get(note.pitch) == k)
+            heads.append(self._head(voice, note, accidentals, tied_in=continues) + ("-" if tie else ""))
         if ties:
             self._chord_orders[voice.abc_id] = ties
         bracketed = len(heads) > 1 or order or ties
         return "[" + "".join(heads) + "]" if bracketed else heads[0]
 
-    def _head(self, voice: _AbcVoice, note: Note, accidentals: _BarAccidentals, *, grace: bool = False) -> str:
+    def _head(
+        self, voice: _AbcVoice, note: Note, accidentals: _BarAccidentals, *, grace: bool = False, tied_in: bool = False
+    ) -> str:
         if voice.drum:
             return _note_name(note.step, note.octave, treble8=False)
-        mark = accidentals.mark(note, grace=grace)
+        mark = "" if tied_in else accidentals.mark(note, grace=grace)
         return mark + _note_name(note.step, note.octave, treble8=voice.clef == "treble-8vb")
 
 
@@ -563,6 +580,11 @@ class _BarAccidentals:
     An ABC accidental holds to the end of the bar, but readers differ on whether
     it holds for one octave (abcjs) or for every octave of its letter. A mark is
     written whenever either reading would give another pitch than the one meant.
+
+    A tie continuation is never asked here: abcjs sounds it at the pitch it is tied
+    from and skips its accidental, which therefore holds for nothing later in the
+    bar. So it gets no mark (as engravers write a note tied over the bar line), the
+    bar's state stays as it was, and the next note on that line is marked by it.
     """
 
     def __init__(self, fifths: int) -> None:

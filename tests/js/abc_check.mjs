@@ -84,24 +84,48 @@ function playedNotes(tune) {
 }
 
 // Every written head on its own: the ties are taken out before abcjs flattens the
-// tune, after noting where they were so each tie can be checked to join equal pitches.
+// tune, after noting where they were. abcjs joins a tie by staff position and
+// drops the continuation before it reads any pitch, so the continuation sounds at
+// the pitch it is tied from and its accidental holds for nothing later in the bar.
+// That is modelled here for both readings: a continuation's accidental is taken
+// out before flattening (the bar goes on as abcjs plays it) and its head reports
+// the tied-from head's pitches. An accidental written on a continuation must
+// still show the pitch the tie holds, or the tie is drawn between two pitches.
 function writtenHeads(tune) {
   const voices = voicesOf(tune);
-  const tieFlags = new Map();
-  for (const voice of voices) {
+  const tieFrom = new Map(); // continuation pitch -> the pitch its tie starts on
+  const tieErrors = voices.map(() => []);
+  const drawnAccidental = new Map(); // continuation pitch -> the accidental written on it
+  voices.forEach((voice, v) => {
+    const open = new Map(); // staff position -> the pitch an unfinished tie starts on, as abcjs keys it
     for (const element of voice.elements) {
       for (const pitch of element.pitches ?? []) {
-        tieFlags.set(pitch, { start: Boolean(pitch.startTie), end: Boolean(pitch.endTie) });
+        if (pitch.startTie && !open.has(pitch.pitch)) open.set(pitch.pitch, pitch);
+        else if (pitch.startTie || pitch.endTie) {
+          if (!open.has(pitch.pitch)) {
+            tieErrors[v].push(`tie ends on staff position ${pitch.pitch} with no start`);
+            continue;
+          }
+          tieFrom.set(pitch, open.get(pitch.pitch));
+          if (!pitch.startTie) open.delete(pitch.pitch);
+          if (pitch.accidental !== undefined) drawnAccidental.set(pitch, pitch.accidental);
+          delete pitch.accidental;
+        }
+      }
+    }
+    for (const [, pitch] of open) tieErrors[v].push(`tie from staff position ${pitch.pitch} never ends`);
+    for (const element of voice.elements) {
+      for (const pitch of element.pitches ?? []) {
         delete pitch.startTie;
         delete pitch.endTie;
       }
     }
-  }
+  });
   tune.setUpAudio();
-  return voices.map((voice) => {
+  return voices.map((voice, v) => {
     const heads = [];
-    const errors = [];
-    const openTies = new Map(); // staff position -> midi of the head the tie starts on
+    const errors = tieErrors[v];
+    const headOf = new Map(); // pitch -> [midi, midiLetterRule]
     let key = new Map();
     let letterAlters = new Map();
     for (const element of voice.elements) {
@@ -113,27 +137,31 @@ function writtenHeads(tune) {
         const played = element.midiPitches[i];
         const letter = ((pitch.pitch % 7) + 7) % 7;
         const octave = Math.floor(pitch.pitch / 7);
+        // treble-8 sounds an octave below where it is written.
+        const clefShift = voice.clef === "treble-8" ? -12 : 0;
+        const from = tieFrom.get(pitch);
+        if (from !== undefined) {
+          const [midi, letterRule] = headOf.get(from);
+          headOf.set(pitch, [midi, letterRule]);
+          heads.push([midi, letterRule, played.start, played.duration]);
+          const drawn = drawnAccidental.get(pitch);
+          if (drawn !== undefined) {
+            const shown = 60 + 12 * octave + SCALE[letter] + (ALTER[drawn] ?? 0) + clefShift;
+            if (shown !== midi) errors.push(`tie at ${played.start} is drawn from ${midi} to ${shown}`);
+          }
+          return;
+        }
         if (pitch.accidental !== undefined) {
           if (!(pitch.accidental in ALTER)) errors.push(`unsupported accidental ${pitch.accidental}`);
           letterAlters.set(letter, ALTER[pitch.accidental] ?? 0);
         }
         const alter = letterAlters.get(letter) ?? key.get(letter) ?? 0;
         // Drum heads sound what %%percmap says, not their staff position.
-        // treble-8 sounds an octave below where it is written.
-        const clefShift = voice.clef === "treble-8" ? -12 : 0;
         const letterRule = voice.percussion ? played.pitch : 60 + 12 * octave + SCALE[letter] + alter + clefShift;
+        headOf.set(pitch, [played.pitch, letterRule]);
         heads.push([played.pitch, letterRule, played.start, played.duration]);
-        const flags = tieFlags.get(pitch);
-        if (flags.end) {
-          if (!openTies.has(pitch.pitch)) errors.push(`tie ends at ${played.start} with no start`);
-          else if (openTies.get(pitch.pitch) !== played.pitch)
-            errors.push(`tie at ${played.start} joins ${openTies.get(pitch.pitch)} to ${played.pitch}`);
-          openTies.delete(pitch.pitch);
-        }
-        if (flags.start) openTies.set(pitch.pitch, played.pitch);
       });
     }
-    for (const [, midi] of openTies) errors.push(`tie from ${midi} never ends`);
     return { heads, errors };
   });
 }

@@ -68,6 +68,26 @@ def test_ties_across_the_bar_line_and_inside_a_chord_join_equal_pitches():
     )
 
 
+def test_a_note_after_a_tie_continuation_is_marked_as_abcjs_reads_it():
+    # abcjs sounds a continuation at its tied-from pitch and ignores its accidental:
+    # the bar's next D must not lean on the continuation's natural (it would sound Db).
+    b = DocBuilder(2, key=-6, mode="minor")  # Eb minor: D is flat by the key
+    piano = b.part()
+    b.add(piano, 0, 2, 2, (62, "D", 0, 4), tie=True)  # D natural held over the bar
+    b.add(piano, 1, 0, 2, (62, "D", 0, 4))
+    b.add(piano, 1, 2, 1, (62, "D", 0, 4))
+    b.add(piano, 1, 3, 1, (61, "D", -1, 4))
+    c_major = DocBuilder(2)
+    other = c_major.part()
+    c_major.add(other, 0, 2, 2, (63, "D", 1, 4), tie=True)  # D sharp held over the bar
+    c_major.add(other, 1, 0, 2, (63, "D", 1, 4))
+    c_major.add(other, 1, 2, 1, (63, "D", 1, 4))
+    c_major.add(other, 1, 3, 1, (62, "D", 0, 4))
+    for doc, expected in ((b.doc, [(62, 2, 4), (62, 6, 1), (61, 7, 1)]), (c_major.doc, [(63, 2, 4), (63, 6, 1), (62, 7, 1)])):
+        result, report = render(doc)
+        assert played(report) == expected, result.text
+
+
 def test_triplets_are_written_as_tuplets_that_play_in_time():
     b = DocBuilder(1)
     piano = b.part()
