@@ -335,7 +335,7 @@ class _Writer:
             self._emit("[K:C]")
         for index in range(first_bar, last_bar):
             measure = self.doc.measures[index]
-            self._bar_fields(voice, index, measure)
+            self._bar_fields(voice, index, measure, line_start=index == first_bar)
             accidentals = _BarAccidentals(0 if voice.drum else measure.key_fifths)
             pieces = voice.pieces[index]
             for i, piece in enumerate(pieces):
@@ -347,16 +347,17 @@ class _Writer:
         self.text += "\n"
         self._mark = len(self.text)
 
-    def _bar_fields(self, voice: _AbcVoice, index: int, measure: Measure) -> None:
+    def _bar_fields(self, voice: _AbcVoice, index: int, measure: Measure, *, line_start: bool) -> None:
         if index == 0:
             return
         previous = self.doc.measures[index - 1]
         if measure.time != previous.time:
             self._emit(f"[M:{measure.time[0]}/{measure.time[1]}]")
-        # A key belongs to the staff: abcjs gives a staff's other voices the change
-        # and crashes on a [K:] written in one of them.
+        # abcjs crashes on a [K:] that opens a line in a staff's second voice, and
+        # gives that voice the first voice's key there anyway; inside a line each
+        # voice needs its own [K:] to play in the new key.
         key_changes = (measure.key_fifths, measure.mode) != (previous.key_fifths, previous.mode)
-        if not voice.drum and key_changes and voice.number == self._first_number(voice):
+        if not voice.drum and key_changes and (not line_start or voice.number == self._first_number(voice)):
             self._emit(f"[K:{key_name(measure.key_fifths, measure.mode)}]")
         if voice is self.voices[0] and measure.tempo and measure.tempo != self.doc.tempo_at(index - 1):
             self._emit(f"[Q:1/4={round(measure.tempo)}]")

@@ -211,3 +211,21 @@ def test_an_empty_score_is_still_one_clean_bar():
 
     for doc in (ScoreDoc(title="Empty", measures=[], parts=[]), DocBuilder(2).doc):
         render(doc)
+
+
+def test_a_key_change_sounds_in_every_voice_of_a_staff_mid_line_and_at_a_line_start():
+    # abcjs needs the [K:] in a staff's second voice inside a line, and crashes on
+    # one that opens a line there (the first voice's change covers it).
+    b = DocBuilder(6)
+    for m in (1, 2, 3):
+        b.doc.measures[m].key_fifths = 3  # A major from bar 2: C is sharp
+    for m in (4, 5):
+        b.doc.measures[m].key_fifths = -3  # Eb major from bar 5, where a line starts
+    piano = b.part()
+    for m in range(6):
+        sharp_or_flat = (73, "C", 1, 5) if 1 <= m <= 3 else (75, "E", -1, 5) if m >= 4 else (72, "C", 0, 5)
+        b.add(piano, m, 0, 4, sharp_or_flat, voice=1)
+        b.add(piano, m, 0, 4, (sharp_or_flat[0] - 12, sharp_or_flat[1], sharp_or_flat[2], 4), voice=2)
+    result, report = render(b.doc)
+    assert [p for p, _, _ in played(report, 0)] == [72, 73, 73, 73, 75, 75], result.text
+    assert [p for p, _, _ in played(report, 1)] == [60, 61, 61, 61, 63, 63], result.text
