@@ -26,7 +26,7 @@ def state_context(state: services.EditState, part: str, *, error: str = "", conf
     first = state.doc.measures[0]
     editor_state = {
             "abc": rendered.text,
-            "elements": [e.as_json() for e in rendered.elements],
+            "elements": rendered.element_rows(),
             "tablature": rendered.tablature,
             "revision": state.revision,
             "canUndo": state.can_undo,
