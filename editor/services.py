@@ -76,6 +76,35 @@ def _keep_parsed(score_id: UUID, number: int, doc: ScoreDoc) -> None:
         _parsed[score_id] = (number, doc)
 
 
+# Parsed docs of revisions just left by undo or redo, per score. Only the head doc
+# is ever changed in place (an edit takes it out of ``_parsed``), and a doc is here
+# or there, never both, so these still hold their revision: stepping back onto one
+# needs no parse of the stored doc (and no layout re-pointing after it).
+_off_head: dict[UUID, dict[int, ScoreDoc]] = {}
+_OFF_HEAD_PER_SCORE = 8
+
+
+def _off_head_doc(score_id: UUID, number: int) -> ScoreDoc | None:
+    with _parsed_lock:
+        return _off_head.get(score_id, {}).get(number)
+
+
+def _keep_stepped(score_id: UUID, left: int, target: int, doc: ScoreDoc) -> None:
+    """After an undo or redo commits: the doc left behind goes off head, the target's in."""
+    with _parsed_lock:
+        cached = _parsed.pop(score_id, None)
+        pool = _off_head.pop(score_id, {})
+        _off_head[score_id] = pool  # most recently used last
+        pool.pop(target, None)
+        if cached is not None and cached[0] == left:
+            pool[left] = cached[1]
+        while len(pool) > _OFF_HEAD_PER_SCORE:
+            pool.pop(next(iter(pool)))
+        while len(_off_head) > _PARSED_MAX:
+            _off_head.pop(next(iter(_off_head)))
+    _keep_parsed(score_id, target, doc)
+
+
 def _doc_of(score: Score) -> dict:
     """The score's notation; older scores stored before the canonical model get it engraved now."""
     if score.doc:
@@ -178,8 +207,8 @@ def _step(*, score_id: UUID, seen_revision: int, forward: bool) -> EditState:
     doc_dict = target.doc
     score.doc = doc_dict
     _move_head(score, history, target)
-    doc = ScoreDoc.from_dict(doc_dict)
-    transaction.on_commit(lambda: _keep_parsed(score.id, target.number, doc))
+    doc = _off_head_doc(score.id, target.number) or ScoreDoc.from_dict(doc_dict)
+    transaction.on_commit(lambda: _keep_stepped(score.id, head.number, target.number, doc))
     done = head if forward is False else target
     label = done.op.replace("_", " ")
     return _state(history, doc, message=("Redid" if forward else "Undid") + f" {label}.")

@@ -106,3 +106,36 @@ def test_revisions_are_listed_in_the_admin(client, scale_score, user):
     revision = Revision.objects.get(number=1)
     assert client.get(reverse("admin:editor_revision_change", args=[revision.pk])).status_code == 200
     assert client.get(reverse("admin:editor_scorehistory_changelist")).status_code == 200
+
+
+def test_stepping_back_and_forth_shows_each_revision_exactly_as_stored(scale_score, user,
+                                                                       django_capture_on_commit_callbacks):
+    """Undo and redo reuse the parsed docs they left (edits change only the head's):
+    every state shown, and every edit made after a step, is the stored revision's."""
+
+    def shows_stored(state):
+        assert state.doc.to_dict() == Revision.objects.get(score=scale_score, number=state.revision).doc
+        return state.revision
+
+    def step(change, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return shows_stored(change(score_id=scale_score.id, **kwargs))
+
+    def edit(seen, semitones):
+        event_id = first_event(Score.objects.get(id=scale_score.id).doc)["id"]
+        return step(services.score_apply_edit, user=user, op="transpose",
+                    params={"ids": [event_id], "semitones": semitones}, seen_revision=seen)
+
+    seen = edit(edit(0, 1), 2)  # 60 → 61 → 63
+    for change in [services.score_undo, services.score_undo, services.score_redo, services.score_redo,
+                   services.score_undo]:
+        seen = step(change, seen_revision=seen)
+    assert pitch_of_first_note(scale_score.id) == 61
+    seen = edit(seen, 5)  # a new branch from revision 1: 66, made on the doc undo brought back
+    assert pitch_of_first_note(scale_score.id) == 66
+    for change in [services.score_undo, services.score_redo, services.score_undo, services.score_undo]:
+        seen = step(change, seen_revision=seen)
+    assert pitch_of_first_note(scale_score.id) == 60
+    seen = step(services.score_redo, seen_revision=seen)  # the newest branch: 61, then 66
+    seen = step(services.score_redo, seen_revision=seen)
+    assert pitch_of_first_note(scale_score.id) == 66
