@@ -84,7 +84,7 @@ class _LineCache:
     bar, the hairpin and pedal marks in it and the in-chord tie order handed in
     from the line before. An edit rewrites a line or two; the rest is copied."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 5_000) -> None:  # a 150-bar piano score has about 110 lines
         self.limit = limit
         self.entries: dict[tuple, tuple[str, list[tuple], tuple | None]] = {}
 
