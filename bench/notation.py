@@ -223,7 +223,7 @@ def note_matches(truth: Counter, written: Counter) -> tuple[int, int]:
 
 def played_back(doc: ScoreDoc, heads: list[tuple[int, int, Fraction]], reference: list[Note]) -> list[Note]:
     """The written notes at the times their bars' tempo marks give, shifted to fit the reference best."""
-    starts, elapsed, clock = doc.measure_starts(), 0.0, []
+    elapsed, clock = 0.0, []
     for m, measure in enumerate(doc.measures):
         clock.append(elapsed)
         elapsed += float(measure.length) * 60.0 / doc.tempo_at(m)

@@ -1,31 +1,18 @@
 """ABC for the editor: the writers' ``score_to_abc`` (ABC text plus a map from
-abcjs character ranges to our event and note ids).
-
-Until that writer is in the tree, a plain fallback here writes the same shape:
-every event as one ABC token, with its character range, so clicks on the drawn
-score still name our ids.
+abcjs character ranges to our event and note ids), through the writer's own two
+stages so an edit re-lays only the bars and lines it touched.
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from ml.notation import abc as _abc_module
+from ml.notation.abc import score_to_abc as _score_to_abc
+from ml.notation.layout import layout_voice as _layout_voice
 from ml.notation.score import ScoreDoc
-
-try:  # the writers helper's ABC writer
-    from ml.notation.abc import score_to_abc as _score_to_abc
-except ImportError:  # pragma: no cover - only until it lands
-    _score_to_abc = None
-
-try:  # its two stages, so the editor can reuse the laid-out bars an edit did not touch
-    from ml.notation import abc as _abc_module
-    from ml.notation.layout import layout_voice as _layout_voice
-
-    _STAGES = all(hasattr(_abc_module, name) for name in ("_voices", "_Writer", "_tablature", "AbcResult"))
-except ImportError:  # pragma: no cover
-    _STAGES = False
 
 
 class _LayoutCache:
@@ -106,76 +93,74 @@ def _plan_key(plan) -> tuple | None:
     return (plan.all_notes, tuple(sorted(plan.inside)), plan.next_size)
 
 
-if _STAGES:
+class _LineReusingWriter(_abc_module._Writer):
+    """The writers' ``_Writer``, writing each line through ``_lines``. Its own
+    elements are left empty: ``rows`` holds them, as the editor sends them
+    (element rows with their character ranges moved to where the line lands)."""
 
-    class _LineReusingWriter(_abc_module._Writer):
-        """The writers' ``_Writer``, writing each line through ``_lines``. Its own
-        elements are left empty: ``rows`` holds them, as the editor sends them
-        (element rows with their character ranges moved to where the line lands)."""
+    def __init__(self, doc: ScoreDoc, voices: list, tokens: dict[int, list[int]]) -> None:
+        super().__init__(doc, voices)
+        self.tokens = tokens
+        self.rows: list[tuple] = []
+        tempo, self._tempo_before = 120.0, []
+        for measure in doc.measures:  # doc.tempo_at(index - 1) for every bar, in one pass
+            self._tempo_before.append(tempo)
+            tempo = measure.tempo or tempo
+        self._marks_by_bar: dict[tuple[int, int], list] = {}
+        for (abc_id, index, offset), marks in self._span_marks.items():
+            self._marks_by_bar.setdefault((abc_id, index), []).append((offset, tuple(marks)))
 
-        def __init__(self, doc: ScoreDoc, voices: list, tokens: dict[int, list[int]]) -> None:
-            super().__init__(doc, voices)
-            self.tokens = tokens
-            self.rows: list[tuple] = []
-            tempo, self._tempo_before = 120.0, []
-            for measure in doc.measures:  # doc.tempo_at(index - 1) for every bar, in one pass
-                self._tempo_before.append(tempo)
-                tempo = measure.tempo or tempo
-            self._marks_by_bar: dict[tuple[int, int], list] = {}
-            for (abc_id, index, offset), marks in self._span_marks.items():
-                self._marks_by_bar.setdefault((abc_id, index), []).append((offset, tuple(marks)))
+    def _line_key(self, voice, first_bar: int, last_bar: int) -> tuple:
+        measures, ties, tokens = self.doc.measures, self._ties[voice.abc_id], self.tokens[voice.abc_id]
+        bars = []
+        for index in range(first_bar, last_bar):
+            measure = measures[index]
+            previous = measures[index - 1] if index else None
+            bars.append((
+                tokens[index], measure.time, measure.length, measure.key_fifths, measure.mode, measure.tempo,
+                tuple((c.offset, c.symbol) for c in measure.chords) if voice.carries_chords else (),
+                (previous.time, previous.key_fifths, previous.mode) if previous else None,
+                self._tempo_before[index],
+                _plan_key(ties.get((index, len(voice.pieces[index]) - 1))),
+                tuple(sorted(self._marks_by_bar.get((voice.abc_id, index), ()))),
+            ))
+        order = self._chord_orders.get(voice.abc_id)
+        # A tie from the line before decides which of this line's first heads are
+        # continuations, which the writer leaves unmarked.
+        tied_in = _plan_key(ties.get((first_bar - 1, len(voice.pieces[first_bar - 1]) - 1))) if first_bar else None
+        return (
+            voice.abc_id, voice.part.id, voice.staff, voice.number, voice.drum, voice.clef, voice.carries_chords,
+            self._first_number(voice), voice is self.voices[0], first_bar, last_bar, len(measures),
+            tuple(sorted(order.items())) if order else None, tied_in, tuple(bars),
+        )
 
-        def _line_key(self, voice, first_bar: int, last_bar: int) -> tuple:
-            measures, ties, tokens = self.doc.measures, self._ties[voice.abc_id], self.tokens[voice.abc_id]
-            bars = []
-            for index in range(first_bar, last_bar):
-                measure = measures[index]
-                previous = measures[index - 1] if index else None
-                bars.append((
-                    tokens[index], measure.time, measure.length, measure.key_fifths, measure.mode, measure.tempo,
-                    tuple((c.offset, c.symbol) for c in measure.chords) if voice.carries_chords else (),
-                    (previous.time, previous.key_fifths, previous.mode) if previous else None,
-                    self._tempo_before[index],
-                    _plan_key(ties.get((index, len(voice.pieces[index]) - 1))),
-                    tuple(sorted(self._marks_by_bar.get((voice.abc_id, index), ()))),
-                ))
+    def _write_line(self, voice, first_bar: int, last_bar: int) -> None:
+        key = self._line_key(voice, first_bar, last_bar)
+        cached = _lines.get(key)
+        if cached is None:
+            # Written on its own (the element ranges come out relative to the line),
+            # which also spares the writer copying the whole text at every token.
+            text_before, elements_before = self.text, self.elements
+            self.text, self.elements = "", []
+            super()._write_line(voice, first_bar, last_bar)
             order = self._chord_orders.get(voice.abc_id)
-            # A tie from the line before decides which of this line's first heads are
-            # continuations, which the writer leaves unmarked.
-            tied_in = _plan_key(ties.get((first_bar - 1, len(voice.pieces[first_bar - 1]) - 1))) if first_bar else None
-            return (
-                voice.abc_id, voice.part.id, voice.staff, voice.number, voice.drum, voice.clef, voice.carries_chords,
-                self._first_number(voice), voice is self.voices[0], first_bar, last_bar, len(measures),
-                tuple(sorted(order.items())) if order else None, tied_in, tuple(bars),
+            cached = (
+                self.text,
+                [(e.start_char, e.end_char, e.event_id, e.note_ids, e.part_id, e.staff, e.voice, e.measure,
+                  str(e.offset), str(e.duration), e.offset, e.duration) for e in self.elements],
+                dict(order) if order else None,
             )
-
-        def _write_line(self, voice, first_bar: int, last_bar: int) -> None:
-            key = self._line_key(voice, first_bar, last_bar)
-            cached = _lines.get(key)
-            if cached is None:
-                # Written on its own (the element ranges come out relative to the line),
-                # which also spares the writer copying the whole text at every token.
-                text_before, elements_before = self.text, self.elements
-                self.text, self.elements = "", []
-                super()._write_line(voice, first_bar, last_bar)
-                order = self._chord_orders.get(voice.abc_id)
-                cached = (
-                    self.text,
-                    [(e.start_char, e.end_char, e.event_id, e.note_ids, e.part_id, e.staff, e.voice, e.measure,
-                      str(e.offset), str(e.duration), e.offset, e.duration) for e in self.elements],
-                    dict(order) if order else None,
-                )
-                _lines.put(key, cached)
-                self.text, self.elements = text_before, elements_before
-            else:
-                self._chord_orders.pop(voice.abc_id, None)
-                if cached[2]:
-                    self._chord_orders[voice.abc_id] = dict(cached[2])
-            line, rows, _ = cached
-            base = len(self.text)
-            self.rows += [(s + base, e + base, *rest) for s, e, *rest in rows] if base else rows
-            self.text += line
-            self._mark = len(self.text)
+            _lines.put(key, cached)
+            self.text, self.elements = text_before, elements_before
+        else:
+            self._chord_orders.pop(voice.abc_id, None)
+            if cached[2]:
+                self._chord_orders[voice.abc_id] = dict(cached[2])
+        line, rows, _ = cached
+        base = len(self.text)
+        self.rows += [(s + base, e + base, *rest) for s, e, *rest in rows] if base else rows
+        self.text += line
+        self._mark = len(self.text)
 
 
 def _score_to_abc_reusing_layout(doc: ScoreDoc, part_ids: list[str] | None) -> Rendered:
@@ -258,117 +243,15 @@ class Rendered:
 
 
 def render_abc(doc: ScoreDoc, *, part_ids: list[str] | None = None, reuse_layout: bool = True) -> Rendered:
-    if _score_to_abc is not None:
-        if reuse_layout and _STAGES:
-            return _score_to_abc_reusing_layout(doc, part_ids)
-        result = _score_to_abc(doc, part_ids=part_ids)
-        return Rendered(
-            result.text,
-            [
-                Element(e.start_char, e.end_char, e.event_id, list(e.note_ids), e.part_id, e.staff, e.voice,
-                        e.measure, e.offset, e.duration)
-                for e in result.elements
-            ],
-            list(result.tablature),
-        )
-    return _fallback_abc(doc, part_ids)
-
-
-_UNIT = 48  # L:1/48: a quarter is 12 units, so triplets and 32nds are whole numbers
-_KEYS = {-7: "Cb", -6: "Gb", -5: "Db", -4: "Ab", -3: "Eb", -2: "Bb", -1: "F", 0: "C",
-         1: "G", 2: "D", 3: "A", 4: "E", 5: "B", 6: "F#", 7: "C#"}
-_MARKS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
-_DECORATIONS = {"staccato": ".", "accent": "!>!", "tenuto": "!tenuto!"}
-
-
-def _length(duration: Fraction) -> str:
-    units = duration * _UNIT / 4
-    return str(units.numerator) if units.denominator == 1 else f"{units.numerator}/{units.denominator}"
-
-
-def _key_alters(fifths: int) -> dict[str, int]:
-    from ml.notation.edit import key_alters
-
-    return key_alters(fifths)
-
-
-def _fallback_abc(doc: ScoreDoc, part_ids: list[str] | None) -> Rendered:
-    parts = [p for p in doc.parts if part_ids is None or p.id in part_ids]
-    first = doc.measures[0]
-    out: list[str] = [
-        "X:1",
-        "T:" + " ".join(doc.title.split()).replace("%", "\\%"),
-        f"M:{first.time[0]}/{first.time[1]}",
-        f"L:1/{_UNIT}",
-        f"Q:1/4={round(doc.tempo_at(0))}",
-    ]
-    voices = []
-    for part in parts:
-        for staff_index, staff in enumerate(part.staves):
-            voices.append((part, staff_index))
-            name = f' name="{part.name}"' if staff_index == 0 else ""
-            clef = {"treble-8vb": "treble-8", "percussion": "perc"}.get(staff.clef, staff.clef)
-            out.append(f"V:{len(voices)} clef={clef}{name}")
-    out.append(f"K:{_KEYS[first.key_fifths]}")
-    text = "\n".join(out) + "\n"
-    elements: list[Element] = []
-    per_line = 4
-    for line_start in range(0, len(doc.measures), per_line):
-        for voice_number, (part, staff_index) in enumerate(voices, start=1):
-            line = f"[V:{voice_number}] "
-            for mi in range(line_start, min(line_start + per_line, len(doc.measures))):
-                measure = doc.measures[mi]
-                if mi > 0:
-                    previous = doc.measures[mi - 1]
-                    if measure.time != previous.time:
-                        line += f"[M:{measure.time[0]}/{measure.time[1]}] "
-                    if measure.key_fifths != previous.key_fifths:
-                        line += f"[K:{_KEYS[measure.key_fifths]}] "
-                voice = next(
-                    (v for v in sorted(part.measures[mi].voices, key=lambda v: v.number) if v.staff == staff_index), None
-                )
-                events = [e for e in voice.events if not e.grace] if voice else []
-                alters = dict(_key_alters(measure.key_fifths))
-                position = Fraction(0)
-                chords = {c.offset: c.symbol for c in measure.chords} if staff_index == 0 and part is parts[0] else {}
-                voice_number_in_part = voice.number if voice else staff_index * 4 + 1
-                for event in events:
-                    if event.offset > position:
-                        start = len(text) + len(line)
-                        line += f"z{_length(event.offset - position)} "
-                        elements.append(Element(start, len(text) + len(line) - 1, None, [], part.id, staff_index,
-                                                voice_number_in_part, mi, position, event.offset - position))
-                    token = ""
-                    if event.offset in chords:
-                        token += f'"{chords.pop(event.offset)}"'
-                    if event.dynamic:
-                        token += f"!{event.dynamic}!"
-                    token += "".join(_DECORATIONS[a] for a in event.articulations)
-                    if event.notes:
-                        heads = []
-                        for note in event.notes:
-                            mark = ""
-                            if alters.get(note.step + str(note.octave), alters[note.step]) != note.alter:
-                                mark = _MARKS[note.alter]
-                                alters[note.step + str(note.octave)] = note.alter
-                            letter = note.step if note.octave <= 4 else note.step.lower()
-                            octave = "," * (4 - note.octave) if note.octave <= 4 else "'" * (note.octave - 5)
-                            heads.append(mark + letter + octave)
-                        body = heads[0] if len(heads) == 1 else "[" + "".join(heads) + "]"
-                        tie = "-" if any(n.tie for n in event.notes) else ""
-                        token += body + _length(event.duration) + tie
-                    else:
-                        token += "z" + _length(event.duration)
-                    start = len(text) + len(line)
-                    line += token + " "
-                    elements.append(Element(start, start + len(token), event.id, [n.id for n in event.notes], part.id,
-                                            staff_index, voice_number_in_part, mi, event.offset, event.duration))
-                    position = event.end
-                if position < measure.length:
-                    start = len(text) + len(line)
-                    line += f"z{_length(measure.length - position)} "
-                    elements.append(Element(start, len(text) + len(line) - 1, None, [], part.id, staff_index,
-                                            voice_number_in_part, mi, position, measure.length - position))
-                line += "|] " if mi == len(doc.measures) - 1 else "| "
-            text += line.rstrip() + "\n"
-    return Rendered(text, elements)
+    if reuse_layout:
+        return _score_to_abc_reusing_layout(doc, part_ids)
+    result = _score_to_abc(doc, part_ids=part_ids)
+    return Rendered(
+        result.text,
+        [
+            Element(e.start_char, e.end_char, e.event_id, list(e.note_ids), e.part_id, e.staff, e.voice,
+                    e.measure, e.offset, e.duration)
+            for e in result.elements
+        ],
+        list(result.tablature),
+    )

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from ml.notation.layout import Piece, beat_length, layout_voice, span_anchors
-from ml.notation.score import STEPS, Event, Measure, Note, Part, ScoreDoc, Span
+from ml.notation.score import Event, Measure, Note, Part, ScoreDoc
 
 UNIT = Fraction(1, 2)  # L:1/8: one ABC length unit is an eighth, half a quarter
 BARS_PER_LINE = 4
