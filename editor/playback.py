@@ -1,10 +1,10 @@
 """What the score player needs beside the notation: the recording, its stems,
 and where the score starts in them.
 
-The engraver puts bar 1's downbeat on the first pitched onset of the recording
-(ml.notation.quantize.Grid.origin) and writes the score at the tempo it heard,
-so recording time = origin + score time. The origin is not stored on the doc,
-so it is derived here the same way from the stored performance.
+The engraver writes the score at the tempo it heard and stores where bar 1
+starts in the recording (ScoreDoc.audio_offset), so recording time = offset +
+score time. Scores engraved before that field existed started bar 1 on the first
+pitched onset, which is derived here from the stored performance.
 """
 from __future__ import annotations
 
