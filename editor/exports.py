@@ -48,6 +48,11 @@ def score_export(*, score: Score, format: str) -> Export:
     raise ValueError(f"unknown export format {format!r}")
 
 
+def score_abc(score: Score) -> str:
+    """The score's ABC as it stands now (edits included), for pages that show it."""
+    return score_to_abc(score_doc(score)).text
+
+
 def score_doc(score: Score) -> ScoreDoc:
     """The score's notation under its current title; a score saved before notation
     was stored is engraved from its notes."""

@@ -38,7 +38,7 @@ def score_get_for_editing(*, user, score_id: UUID) -> Score:
         raise Http404("No such score")
     # The big JSON columns load only if used: an edit request reads the score's
     # notation through the editor's services, and parsing them costs more than the edit.
-    score = Score.objects.filter(id=score_id, job__owner=user).select_related("job").defer("notes", "doc", "abc").first()
+    score = Score.objects.filter(id=score_id, job__owner=user).select_related("job").defer("notes", "doc").first()
     if score is None:
         raise Http404("No such score")
     return score

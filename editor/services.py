@@ -14,11 +14,10 @@ from uuid import UUID
 
 from django.db import transaction
 
+from editor.exports import score_doc
 from editor.models import Revision, ScoreHistory, pack_doc, unpack_doc
 from ml.notation.edit import EditError, apply_edit
-from ml.notation.engrave import engrave
 from ml.notation.score import ScoreDoc
-from ml.notes import Transcription
 from transcription.models import Score
 
 
@@ -107,16 +106,14 @@ def _keep_stepped(score_id: UUID, left: int, target: int, doc: ScoreDoc) -> None
 
 def _doc_of(score: Score) -> dict:
     """The score's notation; older scores stored before the canonical model get it engraved now."""
-    if score.doc:
-        return score.doc
-    return engrave(Transcription.from_dict(score.notes), title=score.title).to_dict()
+    return score.doc or score_doc(score).to_dict()
 
 
 def _history_locked(score_id: UUID) -> tuple[Score, ScoreHistory]:
     """Lock the score row and return it with its history, starting the history
     (revision 0: the score as transcribed) on first use."""
     # The big JSON columns are read only when needed: the parsed head doc is usually cached.
-    score = Score.objects.select_for_update().defer("notes", "doc", "abc").get(id=score_id)
+    score = Score.objects.select_for_update().defer("notes", "doc").get(id=score_id)
     history = ScoreHistory.objects.select_related("head").filter(score=score).first()
     if history is None:
         score = Score.objects.select_for_update().get(id=score_id)

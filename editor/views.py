@@ -7,7 +7,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from editor import services
-from editor.exports import FORMATS, score_export
+from editor.exports import FORMATS, score_abc, score_export
 from editor.forms import ClipboardForm, EditForm, HistoryStepForm, first_error
 from editor.piano_roll import piano_roll_data
 from editor.playback import ranged_file_response
@@ -202,4 +202,4 @@ def score_stem(request, score_id, instrument):
 def score_print(request, score_id):
     """Just the engraved score, laid out for paper, with a button for the browser's print dialog."""
     score = score_get_for_viewing(user=request.user, score_id=score_id)
-    return render(request, "editor/score_print.html", {"score": score})
+    return render(request, "editor/score_print.html", {"score": score, "abc": score_abc(score)})

@@ -38,7 +38,6 @@ def make_score(owner, title: str = "Minuet", instrument: str = "piano", **job_fi
     from django.core.files.base import ContentFile
 
     from ml.midi import write_midi
-    from ml.notation.abc import score_to_abc
     from ml.notation.engrave import engrave
     from ml.notes import Note, Track, Transcription
     from transcription.models import Score
@@ -51,7 +50,7 @@ def make_score(owner, title: str = "Minuet", instrument: str = "piano", **job_fi
         write_midi(transcription, path)
         midi = path.read_bytes()
     doc = engrave(transcription, title=title)
-    score = Score(job=job, title=title, notes=transcription.to_dict(), doc=doc.to_dict(), abc=score_to_abc(doc).text)
+    score = Score(job=job, title=title, notes=transcription.to_dict(), doc=doc.to_dict())
     score.midi.save("score.mid", ContentFile(midi), save=False)
     score.save()
     return score

@@ -107,7 +107,6 @@ class Score(TimeStampedModel):
     version = models.PositiveIntegerField(default=1, help_text="bumped on every change to the notes")
     notes = models.JSONField(help_text="the performance as transcribed: ml.notes.Transcription.to_dict()")
     doc = models.JSONField(default=dict, help_text="the canonical notation: ml.notation.score.ScoreDoc.to_dict()")
-    abc = models.TextField(help_text="ABC notation rendered from the notes")
     midi = models.FileField(upload_to=score_file_path, max_length=300)
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ def job_list_for(*, user) -> QuerySet[Job]:
 
 def job_history(*, user, query: str = "", status: str = "", instrument: str = "", sort: str = "new") -> QuerySet[Job]:
     """The user's jobs for "My scores": searched by title, filtered, sorted."""
-    jobs = Job.objects.filter(owner=user).select_related("score").defer("score__doc", "score__abc")
+    jobs = Job.objects.filter(owner=user).select_related("score").defer("score__doc")
     if query:
         jobs = jobs.filter(title__icontains=query)
     if status:

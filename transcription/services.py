@@ -23,7 +23,6 @@ from ml import audio as ml_audio
 from ml import pipeline as ml_pipeline
 from ml.errors import MLError
 from ml.midi import write_midi
-from ml.notation.abc import score_to_abc
 from ml.notation.engrave import engrave
 from ml.pipeline import PipelineOptions, PipelineResult
 from ml.sources import YOUTUBE_ONLY, download_audio, fetch_metadata, normalize_youtube_url
@@ -349,8 +348,7 @@ def job_complete(*, job_id: UUID, result: PipelineResult, timings: StageClock) -
         if job is None or job.is_finished:
             return None
         doc = engrave(transcription, title=job.title)
-        abc = score_to_abc(doc).text
-        score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict(), abc=abc)
+        score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict())
         score.midi.save("score.mid", ContentFile(midi_bytes), save=False)
         score.save()
         for instrument, path in result.stems.items():

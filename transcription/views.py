@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from editor.exports import score_abc
 from transcription import selectors, services
 from transcription.errors import JobError
 from transcription.forms import HistoryFilterForm, JobForm, RenameForm
@@ -160,7 +161,8 @@ def job_detail(request, job_id):
     template = "transcription/job_detail.html"
     if request.htmx:
         template += "#job-status"
-    return render(request, template, {"job": job})
+    score = getattr(job, "score", None)
+    return render(request, template, {"job": job, "score_abc": score_abc(score) if score is not None else ""})
 
 
 @login_required

@@ -22,7 +22,7 @@ def make_score(user) -> Score:
     )
     job = Job.objects.create(owner=user, title="Little scale", status=Job.Status.DONE)
     notes = Transcription(tracks=[Track("Piano", "piano", notes=[Note(60, 0.0, 0.5, 80)])], duration=6.0)
-    score = Score(job=job, title="Little scale", notes=notes.to_dict(), doc=doc.to_dict(), abc="X:1\nK:C\nC|]\n")
+    score = Score(job=job, title="Little scale", notes=notes.to_dict(), doc=doc.to_dict())
     score.midi.save("score.mid", ContentFile(b"MThd"), save=False)
     score.save()
     return score

@@ -11,7 +11,6 @@ import pytest
 from django.core.files.base import ContentFile
 from lxml import etree
 
-from ml.notation.abc import score_to_abc
 from ml.notation.engrave import engrave
 from ml.notes import Note, Track, Transcription
 from tests.browser.conftest import ARTIFACTS, CHROMIUM
@@ -50,8 +49,7 @@ def score(tmp_path):
     job.save()
     Stem.objects.create(job=job, instrument="bass", audio=ContentFile(bass.read_bytes(), name="bass.wav"))
     doc = engrave(transcription, title=job.title, tempo_bpm=TEMPO)
-    abc = score_to_abc(doc).text
-    score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict(), abc=abc)
+    score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict())
     midi = io.BytesIO()
     pretty_midi.PrettyMIDI().write(midi)
     score.midi.save("score.mid", ContentFile(midi.getvalue()), save=False)

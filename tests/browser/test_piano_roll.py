@@ -10,7 +10,6 @@ import pytest
 from django.core.files.base import ContentFile
 
 from accounts.models import ScoreShare
-from ml.notation.abc import score_to_abc
 from ml.notation.engrave import engrave
 from ml.notes import Note, Track, Transcription
 from tests.browser.conftest import ARTIFACTS
@@ -111,8 +110,7 @@ def band_score():
     transcription = _band()
     job = Job.objects.create(owner=owner, title="Two parts", status=Job.Status.DONE, percent=100)
     doc = engrave(transcription, title=job.title, tempo_bpm=120)
-    score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict(),
-                  abc=score_to_abc(doc).text)
+    score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict())
     midi = io.BytesIO()
     pretty_midi.PrettyMIDI().write(midi)
     score.midi.save("score.mid", ContentFile(midi.getvalue()), save=False)

@@ -44,3 +44,17 @@ def test_bar_one_starts_at_the_first_pitched_onset(score):
     assert score_recording_offset(score=score) == pytest.approx(0.62)
     score.notes = {}
     assert score_recording_offset(score=score) == 0.0
+
+
+def test_the_print_view_and_the_job_page_show_the_score_as_edited(client_alice, scale_score, user):
+    from editor import services
+    from tests.editor.conftest import first_event
+
+    pages = (reverse("editor:score_print", args=[scale_score.id]), scale_score.job.get_absolute_url())
+    for url in pages:
+        assert "^C" not in client_alice.get(url).content.decode(), url
+    event_id = first_event(scale_score.doc)["id"]
+    services.score_apply_edit(score_id=scale_score.id, user=user, op="transpose",
+                              params={"ids": [event_id], "semitones": 1}, seen_revision=0)
+    for url in pages:
+        assert "^C" in client_alice.get(url).content.decode(), url  # the raised first note, C#, handed to abcjs

@@ -22,7 +22,7 @@ def test_duplicate_copies_score_and_files(client_alice, user, media_root):
     copy = Job.objects.exclude(id=score.job_id).get()
     assert response["Location"] == copy.get_absolute_url()
     assert copy.title == "Copy of Sonatina" and copy.status == Job.Status.DONE and copy.copied_from_id == score.job_id
-    assert copy.score.abc == score.abc and Path(copy.score.midi.path).read_bytes() == Path(score.midi.path).read_bytes()
+    assert copy.score.doc == score.doc and Path(copy.score.midi.path).read_bytes() == Path(score.midi.path).read_bytes()
     assert Path(copy.audio.path).exists() and copy.audio.path != score.job.audio.path
 
 
