@@ -168,6 +168,18 @@ def files_in_place(name: str, *, model_dir: str | os.PathLike[str]) -> bool:
     return all((folder / f.name).is_file() for f in CATALOGUE[name].files)
 
 
+def unavailable_reason(name: str, *, model_dir: str | os.PathLike[str], download: bool) -> str | None:
+    """Why model ``name`` cannot be had here, or None when it can (or might: a
+    download is allowed, or the file is there). Cheap, nothing is hashed, so a
+    web page can ask before queuing a job that would only fail in the worker;
+    ``ensure`` still verifies the bytes when the model is loaded."""
+    folder = model_folder(name, model_dir=model_dir)
+    for file in CATALOGUE[name].files:
+        if file.url is not None and not download and not (folder / file.name).is_file():
+            return f"The model file {file.name} is missing from {folder}. {_remedy(file)}"
+    return None
+
+
 def ensure(name: str, *, model_dir: str | os.PathLike[str], download: bool) -> Path:
     """The folder holding every file of model ``name``, each verified.
 

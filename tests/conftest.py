@@ -60,6 +60,20 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
+def separation_installed(settings, tmp_path):
+    """A MODEL_DIR where the separation model's files are in place, as the web form
+    checks them (by name only). Empty stand-ins: a worker would refuse them."""
+    from ml import weights
+
+    settings.MODEL_DIR = tmp_path / "models"
+    folder = weights.model_folder(settings.SEPARATION_MODEL, model_dir=settings.MODEL_DIR)
+    folder.mkdir(parents=True)
+    for file in weights.CATALOGUE[settings.SEPARATION_MODEL].files:
+        (folder / file.name).touch()
+    return settings.MODEL_DIR
+
+
+@pytest.fixture
 def user(db):
     return factories.make_user("alice")
 

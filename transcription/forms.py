@@ -1,7 +1,19 @@
 from django import forms
 from django.conf import settings
 
+from ml import weights
 from ml.pipeline import INSTRUMENT_NAMES, INSTRUMENTS
+
+
+def separation_unavailable() -> str | None:
+    """Why this server cannot separate, when its weights are missing and workers may
+    not download them (web and workers read the same MODEL_DIR). A model the
+    catalogue does not know is the worker's to judge."""
+    if settings.SEPARATION_MODEL not in weights.CATALOGUE:
+        return None
+    return weights.unavailable_reason(
+        settings.SEPARATION_MODEL, model_dir=settings.MODEL_DIR, download=settings.MODEL_DOWNLOAD
+    )
 
 
 class JobForm(forms.Form):
@@ -35,6 +47,13 @@ class JobForm(forms.Form):
             f"{', '.join(settings.ALLOWED_AUDIO_EXTENSIONS).upper()} · up to {settings.MAX_UPLOAD_MB} MB "
             f"and {settings.MAX_AUDIO_MINUTES:g} minutes."
         )
+        # Said before the upload, not after it: a job asking for separation here would only fail.
+        self.separation_unavailable = separation_unavailable()
+        if self.separation_unavailable:
+            self.fields["separate"].help_text = (
+                "Not available on this server yet: the separation model is not installed. "
+                "A solo instrument transcribes without it."
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -42,6 +61,11 @@ class JobForm(forms.Form):
             raise forms.ValidationError("Please choose a recording to upload or paste a YouTube link.")
         if cleaned.get("audio") and cleaned.get("url", "").strip():
             raise forms.ValidationError("Please give either a recording or a link, not both.")
+        if cleaned.get("separate") and self.separation_unavailable:
+            self.add_error("separate", (
+                "This server cannot separate instruments yet. " + self.separation_unavailable
+                + " Until then, untick separation to transcribe the whole recording."
+            ))
         return cleaned
 
 

@@ -120,3 +120,35 @@ def test_redis_lost_between_submit_and_enqueue_fails_the_job_with_a_reason(
     assert job.status == Job.Status.FAILED
     page = client_alice.get(response["Location"]).content.decode()
     assert "Transcription failed" in page and "queue is not reachable" in page
+
+
+def test_without_separation_weights_the_form_says_so_and_refuses_separation(
+    client_alice, queue, settings, tmp_path
+):
+    # Offline (no downloads) and nothing in MODEL_DIR: a separating job could only fail in the worker.
+    settings.MODEL_DIR, settings.MODEL_DOWNLOAD = tmp_path / "models", False
+    form_page = client_alice.get(reverse("transcription:job_new")).content.decode()
+    assert "Not available on this server yet" in form_page
+
+    upload = SimpleUploadedFile("band.wav", tone_wav(tmp_path, 1).read_bytes())
+    for data in ({"audio": upload}, {"url": "https://youtu.be/dQw4w9WgXcQ"}):
+        response = client_alice.post(reverse("transcription:job_new"), {**data, "separate": "on", "instruments": ["bass"]})
+        text = response.content.decode()
+        assert response.status_code == 400
+        assert "5c90dfd2-34c22ccb.th" in text and "python manage.py fetch_models" in text
+        assert not Job.objects.exists() and queue.count == 0
+
+    # The same recording without separation is taken.
+    upload.seek(0)
+    response = client_alice.post(reverse("transcription:job_new"), {"audio": upload, "instruments": ["bass"]})
+    assert response.status_code == 302 and Job.objects.get().separate is False
+
+
+def test_with_separation_weights_in_place_separation_is_offered_and_taken(client_alice, queue, separation_installed,
+                                                                         tmp_path):
+    assert "Not available" not in client_alice.get(reverse("transcription:job_new")).content.decode()
+    upload = SimpleUploadedFile("band.wav", tone_wav(tmp_path, 1).read_bytes())
+    response = client_alice.post(reverse("transcription:job_new"), {"audio": upload, "separate": "on"})
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert job.separate and job.instruments == []  # "auto": the worker picks the stems with content

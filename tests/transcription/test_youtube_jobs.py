@@ -23,7 +23,8 @@ def post(client, **data):
 
 
 @pytest.mark.django_db
-def test_link_is_normalised_and_queued_for_download(client_alice, queue, download_queue, django_capture_on_commit_callbacks):
+def test_link_is_normalised_and_queued_for_download(client_alice, queue, download_queue, separation_installed,
+                                                    django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client_alice, url="https://youtu.be/dQw4w9WgXcQ?t=42&si=tracking", separate="on",
                         instruments=["bass", "drums"])
