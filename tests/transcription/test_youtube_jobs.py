@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import imageio_ffmpeg
 import pytest
 from django.urls import reverse
 
-from ml.sources import FetchScope
+from ml.sources import FetchScope, LiveVideoError, SourceError
 from transcription import services
 from transcription.models import Job
 
 LOCAL_ONLY = FetchScope(extractors=("generic",), hosts=frozenset({"127.0.0.1"}))
+# An HLS media playlist without #EXT-X-ENDLIST: a stream that is still live.
+LIVE_PLAYLIST = (
+    b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:100\n"
+    b"#EXTINF:2.0,\nsegment100.aac\n#EXTINF:2.0,\nsegment101.aac\n"
+)
 
 
 def post(client, **data):
@@ -64,8 +70,14 @@ class _Site(BaseHTTPRequestHandler):
     media = b""
 
     def do_GET(self):  # noqa: N802 - the http.server API
+        if self.path == "/media/slow.webm":
+            self._send_slowly(self.media, "audio/webm")
+            return
         if self.path.startswith("/media/"):
             self._send(self.media, "audio/webm")
+            return
+        if self.path.endswith(".m3u8"):
+            self._send(LIVE_PLAYLIST, "application/vnd.apple.mpegurl")
             return
         name = self.path.rsplit("/", 1)[-1]
         if name not in self.pages:
@@ -85,6 +97,18 @@ class _Site(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_slowly(self, body: bytes, content_type: str) -> None:
+        """About two seconds for the whole file, as a real download takes a while."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        step = len(body) // 20 + 1
+        for start in range(0, len(body), step):
+            self.wfile.write(body[start:start + step])
+            self.wfile.flush()
+            time.sleep(0.1)
+
     def log_message(self, *args):
         pass
 
@@ -96,7 +120,8 @@ def video_site(piano_wav, tmp_path, settings, monkeypatch):
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(piano_wav),
                     "-c:a", "libopus", "-b:a", "128k", str(webm)], check=True)
     _Site.media = webm.read_bytes()
-    _Site.pages = {"piece": ("PT10S", "Nocturne in E-flat"), "long": ("PT20M", "A very long concert")}
+    _Site.pages = {"piece": ("PT10S", "Nocturne in E-flat"), "long": ("PT20M", "A very long concert"),
+                   "slow": ("PT10S", "Nocturne on a slow line")}
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.SOURCE_FETCH_SCOPE = LOCAL_ONLY  # this test only: the local server stands in for YouTube
@@ -134,3 +159,41 @@ def test_too_long_video_fails_before_download(user, client_alice, queue, run_wor
     assert job.status == Job.Status.FAILED
     assert "15 minutes" in job.error
     assert not job.audio
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [("gone.m3u8", LiveVideoError.default_message),  # a stream that is still live
+     ("gone", SourceError.default_message)],  # the site answers 404
+)
+def test_a_video_that_cannot_be_fetched_ends_the_job_with_its_message(user, queue, run_worker, video_site, page,
+                                                                        message):
+    job = link_job(user, f"{video_site}/{page}")
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.finished_at is not None  # never left "running"
+    assert job.error == message and "upload" in job.error
+    assert not job.audio and queue.count == 0  # nothing handed to the GPU queue
+
+
+@pytest.mark.django_db(transaction=True)
+def test_download_progress_moves_the_job_percent(user, queue, video_site, monkeypatch):
+    seen: list[tuple[str, int]] = []
+    real_report = services.job_report_progress
+
+    def report_and_record(*, job_id, stage, fraction):
+        real_report(job_id=job_id, stage=stage, fraction=fraction)
+        job = Job.objects.get(id=job_id)
+        seen.append((job.stage, job.percent))
+
+    monkeypatch.setattr(services, "job_report_progress", report_and_record)  # the real write, observed
+    job = link_job(user, f"{video_site}/slow")
+    services.job_download(job_id=job.id)
+
+    downloading = [percent for stage, percent in seen if stage == services.STAGE_DOWNLOADING]
+    assert len(set(downloading)) >= 3, seen  # the bar moves while the audio arrives, not just at the end
+    assert downloading == sorted(downloading) and downloading[-1] > 50
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and job.audio and job.title == "Nocturne on a slow line"
+    assert queue.job_ids == [job.rq_job_id]  # handed on to the transcription queue
