@@ -92,13 +92,17 @@ class _Site:
 @pytest.fixture
 def site(tune_webm, monkeypatch) -> Iterator[_Site]:
     # A proxy configured in the environment must not swallow requests to ourselves.
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.requested.append(self.path)
-            if self.path.startswith("/watch/") and (body := site.page(self.path.removeprefix("/watch/"))):
+            if self.path == "/watch/elsewhere":
+                # A page that sends its visitor on to another host (an internal one, say).
+                target = site.base.replace("127.0.0.1", "localhost") + "/internal"
+                self._send(f'<meta http-equiv="refresh" content="0;url={target}">'.encode(), "text/html")
+            elif self.path.startswith("/watch/") and (body := site.page(self.path.removeprefix("/watch/"))):
                 self._send(body, "text/html; charset=utf-8")
             elif self.path == "/media/tune.webm":
                 self._send(site.tune, "audio/webm")
@@ -208,6 +212,20 @@ def test_youtube_extractors_alone_refuse_a_local_address_even_if_the_host_were_a
         fetch_metadata(site.page_url("short"), scope=scope)
 
     assert site.requested == []
+
+
+@pytest.mark.parametrize("action", ["fetch_metadata", "download_audio"])
+def test_a_page_that_points_elsewhere_is_refused_without_following_it(site, tmp_path, action):
+    # yt-dlp would hand the new address to whichever extractor takes it; we stop at
+    # anything that is not one video, so the other host is never asked.
+    with pytest.raises(InvalidSourceError):
+        if action == "fetch_metadata":
+            fetch_metadata(site.page_url("elsewhere"), scope=LOCAL_ONLY)
+        else:
+            download_audio(site.page_url("elsewhere"), tmp_path, scope=LOCAL_ONLY)
+
+    assert site.requested == ["/watch/elsewhere"]
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("action", ["fetch_metadata", "download_audio"])
