@@ -134,6 +134,17 @@ def test_other_sample_rates_are_resampled(groove, groove_audio):
         assert _f1(groove, notes, reference_keys=reference_keys, estimate_keys=estimate_keys) >= minimum
 
 
+def test_the_callers_waveform_is_left_as_it_was(groove_audio, transcribed):
+    # The transcriber scales its own copy in place; a mono float32 waveform is no copy.
+    mono = groove_audio.astype(np.float32)
+    kept = mono.copy()
+    notes = drums.transcribe(mono, sample_rate=SR).notes
+    np.testing.assert_array_equal(mono, kept)
+    stereo = np.stack([mono, mono], axis=1)
+    assert drums.transcribe(stereo, sample_rate=SR).notes == notes
+    np.testing.assert_array_equal(stereo[:, 0], kept)
+
+
 def test_waveform_needs_its_sample_rate(groove_audio):
     with pytest.raises(TypeError):
         drums.transcribe(groove_audio)
