@@ -22,6 +22,7 @@ user what happened and what to do; yt-dlp's own text stays in ``__cause__``.
 """
 from __future__ import annotations
 
+import http.cookiejar
 import logging
 import re
 import shutil
@@ -34,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yt_dlp
+from yt_dlp.cookies import YoutubeDLCookieJar
 from yt_dlp.utils import DownloadError, GeoRestrictedError, YoutubeDLError
 
 from ml.errors import MLError
@@ -415,11 +417,27 @@ def _youtube_dl(
         params["paths"] = {"home": str(dest_dir), "temp": str(dest_dir)}
     with tempfile.TemporaryDirectory(prefix="rescored-yt-") as scratch:
         if cookies_file is not None:
-            # yt-dlp writes the cookie jar back when it closes; a private copy keeps
-            # the administrator's file unchanged (and lets it be read-only).
-            params["cookiefile"] = shutil.copy(cookies_file, Path(scratch) / "cookies.txt")
+            params["cookiefile"] = _usable_cookies(cookies_file, Path(scratch))
         with yt_dlp.YoutubeDL(params) as ydl:
             yield ydl
+
+
+def _usable_cookies(cookies_file: Path, scratch: Path) -> str | None:
+    """A private copy of the administrator's cookies file, or None when it can't be used.
+
+    yt-dlp writes the cookie jar back when it closes; the copy keeps the
+    administrator's file unchanged (and lets it be read-only). A wrong path or a
+    file in the wrong format is logged and skipped rather than failing every link
+    with an error the user can do nothing about: most videos need no cookies, and
+    those that do end with a message that mentions the cookies file.
+    """
+    try:
+        copy = shutil.copy(cookies_file, scratch / "cookies.txt")
+        YoutubeDLCookieJar(copy).load()
+    except (OSError, http.cookiejar.LoadError) as error:
+        logger.error("The YouTube cookies file %s can't be used, so it is ignored: %s", cookies_file, error)
+        return None
+    return str(copy)
 
 
 def _extract(ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:

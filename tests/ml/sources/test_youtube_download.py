@@ -9,6 +9,7 @@ audio-only streams.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -62,6 +63,7 @@ class _Site:
         self.base = base
         self.tune = tune
         self.requested: list[str] = []
+        self.cookies: list[str | None] = []  # the Cookie header of each request
 
     def page_url(self, name: str) -> str:
         return f"{self.base}/watch/{name}"
@@ -98,6 +100,7 @@ def site(tune_webm, monkeypatch) -> Iterator[_Site]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.requested.append(self.path)
+            site.cookies.append(self.headers.get("Cookie"))
             if self.path == "/watch/elsewhere":
                 # A page that sends its visitor on to another host (an internal one, say).
                 target = site.base.replace("127.0.0.1", "localhost") + "/internal"
@@ -240,6 +243,34 @@ def test_a_live_stream_is_refused_before_anything_is_recorded(site, tmp_path, ac
 
     assert all(path == "/live/stream.m3u8" for path in site.requested), "no segment was fetched"
     assert list(tmp_path.iterdir()) == []
+
+
+COOKIES = "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tSID\tsigned-in\n"
+
+
+def test_the_administrators_cookies_are_sent_and_their_file_left_as_it_was(site, tmp_path):
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(COOKIES)
+    cookies.chmod(0o400)  # read-only is enough
+
+    download_audio(site.page_url("short"), tmp_path / "job", cookies_file=cookies, scope=LOCAL_ONLY)
+
+    assert site.cookies and all(header == "SID=signed-in" for header in site.cookies)
+    assert cookies.read_text() == COOKIES
+
+
+@pytest.mark.parametrize("contents", [None, "this is not a cookies file\n"])
+def test_an_unusable_cookies_file_is_logged_and_links_still_work(site, tmp_path, caplog, contents):
+    cookies = tmp_path / "cookies.txt"  # missing, or in the wrong format
+    if contents is not None:
+        cookies.write_text(contents)
+
+    with caplog.at_level(logging.ERROR, logger="ml.sources.youtube"):
+        info = fetch_metadata(site.page_url("short"), cookies_file=cookies, scope=LOCAL_ONLY)
+
+    assert info.title == "Test tune (short)"
+    assert site.cookies == [None]
+    assert f"The YouTube cookies file {cookies} can't be used" in caplog.text
 
 
 def _video(*, duration: float | None = 60.0, is_live: bool = False) -> VideoInfo:
