@@ -1,7 +1,13 @@
 """`manage.py transcribe INPUT --out DIR`, the pipeline without the web app."""
+import io
+
 import pretty_midi
 import pytest
 from django.core.management import CommandError, call_command
+
+from ml.sources import normalize_youtube_url
+from tests.transcription.test_youtube_jobs import video_site  # noqa: F401 - the local stand-in for YouTube
+from transcription.management.commands import transcribe
 
 pytestmark = pytest.mark.slow
 
@@ -38,3 +44,34 @@ def test_unknown_instrument_is_a_clear_error(piano_wav, tmp_path):
 def test_missing_input_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="is not a file"):
         call_command("transcribe", str(tmp_path / "nope.wav"), "--out", str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("link", "reason"),
+    [
+        ("https://vimeo.com/76979871", "Only YouTube video links are supported"),
+        ("http://169.254.169.254/latest/meta-data/", "Only YouTube video links are supported"),
+        ("https://www.youtube.com/playlist?list=PLFgquLnL59alCl_2TQvOiD5Vgm1hCaGSI", "playlist, not a single video"),
+        ("YOUTU.BE/dQw4w", "cut off or mistyped"),  # a link without scheme, in capitals, is still read as one
+    ],
+)
+def test_links_that_are_not_one_youtube_video_are_refused_with_the_reason(tmp_path, link, reason):
+    with pytest.raises(CommandError, match=reason):
+        call_command("transcribe", link, "--out", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_youtube_link_is_downloaded_and_transcribed(video_site, tmp_path, monkeypatch):
+    # The real link rules run; only their answer, YouTube's address, is pointed at the
+    # local server that stands in for YouTube (tests can't reach it).
+    def to_local_server(text: str) -> str:
+        assert normalize_youtube_url(text) == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+        return f"{video_site}/piece"
+
+    monkeypatch.setattr(transcribe, "normalize_youtube_url", to_local_server)
+    out = tmp_path / "out"
+    call_command("transcribe", "YOUTU.BE/dQw4w9WgXcQ?si=tracking", "--out", str(out),
+                 "--instruments", "guitar", "--no-separate", stderr=io.StringIO())
+
+    assert pretty_midi.PrettyMIDI(str(out / "guitar.mid")).instruments[0].notes
+    assert "Nocturne in E-flat" in (out / "score.abc").read_text()  # the video's title names the score

@@ -22,7 +22,7 @@ from ml.notation.pdf import to_pdf
 from ml.notation.score_midi import score_to_midi
 from ml.notes import Transcription
 from ml.pipeline import INSTRUMENTS, PipelineOptions, transcribe_recording
-from ml.sources import download_audio, fetch_metadata, normalize_youtube_url
+from ml.sources import YOUTUBE_ONLY, download_audio, fetch_metadata, normalize_youtube_url
 
 
 class Command(BaseCommand):
@@ -64,13 +64,18 @@ class Command(BaseCommand):
         path = Path(source)
         if path.is_file():
             return path, path.stem
-        if "://" not in source and not source.startswith(("youtu", "www.", "music.", "m.")):
+        if "://" not in source and not source.strip().lower().startswith(("youtu", "www.", "music.", "m.")):
             raise CommandError(f"{source} is not a file")
         url = normalize_youtube_url(source)
-        max_seconds = settings.MAX_AUDIO_MINUTES * 60
-        video = fetch_metadata(url, max_seconds=max_seconds)
+        # The same limits, cookies and scope as the web app's download worker.
+        fetch = {
+            "max_seconds": settings.MAX_AUDIO_MINUTES * 60,
+            "cookies_file": Path(settings.YOUTUBE_COOKIES_FILE) if settings.YOUTUBE_COOKIES_FILE else None,
+            "scope": settings.SOURCE_FETCH_SCOPE or YOUTUBE_ONLY,
+        }
+        video = fetch_metadata(url, **fetch)
         self.stderr.write(f"Downloading “{video.title}”…")
-        return download_audio(url, tmp, max_seconds=max_seconds), video.title
+        return download_audio(url, tmp, **fetch), video.title
 
     def _progress(self):
         last = {"stage": None}
