@@ -26,7 +26,9 @@ class JobForm(forms.Form):
         label="…or a YouTube link",
         required=False,
         max_length=500,
-        widget=forms.URLInput(attrs={"placeholder": "https://www.youtube.com/watch?v=…"}),
+        # Not type="url": browsers would refuse "youtu.be/…" pasted without https://, which we accept.
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "https://www.youtube.com/watch?v=…"}),
     )
     separate = forms.BooleanField(
         label="Separate the instruments first",

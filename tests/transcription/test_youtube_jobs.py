@@ -43,6 +43,29 @@ def test_link_is_normalised_and_queued_for_download(client_alice, queue, downloa
 
 
 @pytest.mark.django_db
+def test_a_link_pasted_without_https_gets_past_the_browser_and_is_accepted(client_alice, queue, download_queue):
+    page = client_alice.get(reverse("transcription:job_new")).content.decode()
+    assert 'name="url"' in page and 'type="url"' not in page  # a browser would refuse "youtu.be/…" itself
+
+    response = post(client_alice, url="  youtu.be/dQw4w9WgXcQ?si=tracking ")
+    assert response.status_code == 302
+    assert Job.objects.get().source_url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("https://www.youtube.com/playlist?list=PLFgquLnL59alCl_2TQvOiD5Vgm1hCaGSI", "playlist, not a single video"),
+     ("https://www.youtube.com/channel/UCuAXFkgsw1L7xaCfnd5JJOw", "YouTube channel, not a video"),
+     ("https://youtube.com.evil.org/watch?v=dQw4w9WgXcQ", "Only YouTube video links are supported")],
+)
+def test_the_form_says_why_a_link_is_refused(client_alice, queue, url, reason):
+    response = post(client_alice, url=url)
+    assert response.status_code == 400 and reason in response.content.decode()
+    assert not Job.objects.exists() and queue.count == 0
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("url", ["https://vimeo.com/12345", "http://127.0.0.1/watch?v=dQw4w9WgXcQ",
                                  "https://www.youtube.com/@somechannel", "not a link"])
 def test_links_we_cannot_use_are_refused_with_a_message(client_alice, queue, url):
