@@ -109,7 +109,8 @@ class _Site(BaseHTTPRequestHandler):
         duration, title = self.pages[name]
         base = f"http://127.0.0.1:{self.server.server_port}"
         json_ld = {"@context": "https://schema.org", "@type": "AudioObject", "name": title,
-                   "duration": duration, "contentUrl": f"{base}/media/{name}.webm", "encodingFormat": "audio/webm"}
+                   "duration": duration, "contentUrl": f"{base}/media/{name}.webm", "encodingFormat": "audio/webm",
+                   "thumbnailUrl": f"{base}/thumbs/{name}.jpg"}
         html = f'<html><head><title>{title}</title><script type="application/ld+json">{json.dumps(json_ld)}</script></head></html>'
         self._send(html.encode(), "text/html")
 
@@ -185,6 +186,17 @@ def test_too_long_video_fails_before_download(user, client_alice, queue, run_wor
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_length_limit_is_the_configured_one(user, queue, run_worker, video_site, settings):
+    settings.MAX_AUDIO_MINUTES = 0.1  # 6 seconds: the 10-second piece is now too long
+    job = link_job(user, f"{video_site}/piece")
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error.startswith("This video is 0:10 long, and we can transcribe up to 0:06.")
+    assert not job.audio and queue.count == 0
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("page", "message"),
     [("gone.m3u8", LiveVideoError.default_message),  # a stream that is still live
@@ -219,4 +231,5 @@ def test_download_progress_moves_the_job_percent(user, queue, video_site, monkey
     assert downloading == sorted(downloading) and downloading[-1] > 50
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.audio and job.title == "Nocturne on a slow line"
+    assert job.thumbnail_url == f"{video_site.removesuffix('/watch')}/thumbs/slow.jpg"
     assert queue.job_ids == [job.rq_job_id]  # handed on to the transcription queue
