@@ -155,7 +155,12 @@ BAD_VIDEO_ID_MESSAGE = (
 # 1. Link rules
 # ---------------------------------------------------------------------------
 
-_VIDEO_ID_RE = re.compile(r"[A-Za-z0-9_-]{11}")
+# The id, then nothing or something that can't be part of one: a second "?t=30"
+# typed onto a watch link, "&t=30" onto a youtu.be link, or the full stop of the
+# sentence the link was copied from. yt-dlp reads such links the same way.
+_VIDEO_ID_RE = re.compile(r"([A-Za-z0-9_-]{11})(?:[^A-Za-z0-9_-].*)?", re.DOTALL)
+# Quotes or brackets a link was pasted in, from a chat message or Markdown.
+_WRAPPERS = "<>\"'()[]"
 # Exact host names: a suffix match would let "youtube.com.evil.com" through.
 _SHORT_LINK_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
 _YOUTUBE_HOSTS = frozenset({
@@ -175,7 +180,7 @@ def normalize_youtube_url(text: str) -> str:
     without scheme or ``www``, and drops every other parameter (``t``, ``list``,
     ``si``, ``feature``, …). Raises ``InvalidSourceError`` for anything else.
     """
-    text = text.strip()
+    text = text.strip().strip(_WRAPPERS).strip()
     if not text:
         raise InvalidSourceError(EMPTY_LINK_MESSAGE)
     if len(text) > _MAX_LINK_LENGTH or any(ch.isspace() or not ch.isprintable() for ch in text):
@@ -214,9 +219,9 @@ def normalize_youtube_url(text: str) -> str:
         if _CHANNEL_PATH_RE.match(parts.path):
             raise InvalidSourceError(CHANNEL_MESSAGE)
         raise InvalidSourceError(NO_VIDEO_MESSAGE)
-    if not _VIDEO_ID_RE.fullmatch(candidate):
+    if not (match := _VIDEO_ID_RE.fullmatch(candidate)):
         raise InvalidSourceError(BAD_VIDEO_ID_MESSAGE)
-    return CANONICAL_URL.format(video_id=candidate)
+    return CANONICAL_URL.format(video_id=match[1])
 
 
 # ---------------------------------------------------------------------------

@@ -55,6 +55,15 @@ ACCEPTED = [
     f"https://www.youtube.com/v/{VIDEO_ID}",
     # ids use letters, digits, "-" and "_"
     "https://youtu.be/a-b_c-d_e-f",
+    # everyday slips: a second "?" or a "&" typed on, the sentence's full stop, quotes or brackets around it
+    f"https://www.youtube.com/watch?v={VIDEO_ID}?t=30",
+    f"youtu.be/{VIDEO_ID}&t=30",
+    f"https://youtube.com/watch?v={VIDEO_ID}.",
+    f"https://youtu.be/{VIDEO_ID}%20",
+    f"<https://youtu.be/{VIDEO_ID}>",
+    f'"https://www.youtube.com/watch?v={VIDEO_ID}"',
+    f"(https://youtu.be/{VIDEO_ID})",
+    f"https://youtu.be/{VIDEO_ID}',",
 ]
 
 
