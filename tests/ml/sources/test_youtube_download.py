@@ -74,6 +74,7 @@ class _Site:
             "short": ("AudioObject", f"PT{TUNE_SECONDS}S", "/media/tune.webm"),
             "long": ("AudioObject", "PT20M", "/media/long.webm"),
             "video-only": ("VideoObject", f"PT{TUNE_SECONDS}S", "/media/video.mp4"),
+            "broken": ("AudioObject", f"PT{TUNE_SECONDS}S", "/media/missing.webm"),  # the audio itself 404s
         }
         if name not in kinds:
             return None
@@ -185,6 +186,18 @@ def test_an_http_failure_gives_the_general_message_and_keeps_the_detail_for_logs
     assert type(caught.value) is SourceError
     assert str(caught.value) == SourceError.default_message
     assert "HTTP Error 404" in str(caught.value.__cause__)
+
+
+def test_a_download_that_fails_midway_gives_the_general_message_and_no_file(site, tmp_path):
+    fractions: list[float] = []
+
+    with pytest.raises(SourceError) as caught:
+        download_audio(site.page_url("broken"), tmp_path / "job", progress=fractions.append, scope=LOCAL_ONLY)
+
+    assert type(caught.value) is SourceError and "HTTP Error 404" in str(caught.value.__cause__)
+    assert "/media/missing.webm" in site.requested
+    assert fractions == [] or fractions[-1] < 1.0  # never reported as complete
+    assert not any(path.suffix == ".webm" for path in (tmp_path / "job").iterdir())
 
 
 @pytest.mark.parametrize("action", ["fetch_metadata", "download_audio"])
