@@ -122,7 +122,7 @@ class _Site(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _send_slowly(self, body: bytes, content_type: str) -> None:
-        """About two seconds for the whole file, as a real download takes a while."""
+        """About three seconds for the whole file, as a real download takes a while."""
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -131,7 +131,7 @@ class _Site(BaseHTTPRequestHandler):
         for start in range(0, len(body), step):
             self.wfile.write(body[start:start + step])
             self.wfile.flush()
-            time.sleep(0.1)
+            time.sleep(0.15)
 
     def log_message(self, *args):
         pass
@@ -233,3 +233,26 @@ def test_download_progress_moves_the_job_percent(user, queue, video_site, monkey
     assert job.status == Job.Status.QUEUED and job.audio and job.title == "Nocturne on a slow line"
     assert job.thumbnail_url == f"{video_site.removesuffix('/watch')}/thumbs/slow.jpg"
     assert queue.job_ids == [job.rq_job_id]  # handed on to the transcription queue
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_while_the_audio_downloads_stops_the_download(user, queue, video_site, monkeypatch):
+    real_report = services.job_report_progress
+    reports_after_cancel: list[str] = []
+
+    def report_then_cancel(*, job_id, stage, fraction):
+        if Job.objects.get(id=job_id).status == Job.Status.CANCELLED:
+            reports_after_cancel.append(stage)
+        real_report(job_id=job_id, stage=stage, fraction=fraction)
+        if stage == services.STAGE_DOWNLOADING and fraction > 0:
+            services.job_cancel(job_id=job_id)  # the owner clicks Cancel mid-download
+
+    monkeypatch.setattr(services, "job_report_progress", report_then_cancel)
+    job = link_job(user, f"{video_site}/slow")
+    started = time.monotonic()
+    services.job_download(job_id=job.id)
+
+    assert time.monotonic() - started < 2.5  # the slow file takes 3 s to arrive: it was not waited for
+    assert len(reports_after_cancel) <= 1  # the next report is where the worker notices, and stops
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED and not job.audio and queue.count == 0
