@@ -161,8 +161,16 @@ def transcribe_file(
 
 
 def preload(device: str | torch.device | None = None) -> None:
-    """Load the models now (a worker calls this at start) so the first job does not wait."""
+    """Load the models every job may need now (a worker calls this at start) so the
+    first job does not wait; each stays loaded for the life of the process. The
+    separation models load on the first job that separates (their weights may
+    not be installed)."""
+    from ml.drums import templates
+    from ml.models import basic_pitch
+
     _piano_transcriber(device)
+    basic_pitch.get_session()
+    templates.load()
 
 
 def _transcribe_stem(

@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 from rq.worker import SimpleWorker
 
-from transcription import services
+from transcription import queues, services
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,9 @@ class TranscriptionWorker(SimpleWorker):
             logger.warning("failed %d job(s) left running by a dead worker", failed)
         for queue in self.queues:
             queue.started_job_registry.cleanup()
-        from ml.pipeline import preload
+        # A worker that only fetches links (the cpu queue alone) never loads a model.
+        if any(queue.name == queues.TRANSCRIPTION_QUEUE for queue in self.queues):
+            from ml.pipeline import preload
 
-        preload(device=settings.ML_DEVICE or None)
+            preload(device=settings.ML_DEVICE or None)
         return super().work(*args, **kwargs)
