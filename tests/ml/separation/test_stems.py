@@ -96,6 +96,14 @@ def test_stereo_stems_in_the_mappings_order() -> None:
     assert stems_with_content(stems, sample_rate=SR) == ["piano", "vocals", "bass", "drums"]
 
 
+def test_silent_and_hiss_only_stems_are_left_out() -> None:
+    # What a separator returns for instruments a song does not have: nothing, or a noise floor.
+    stems = band(30)
+    stems["guitar"] = np.zeros_like(stems["piano"])
+    stems["other"] = at_level(np.random.default_rng(2).standard_normal(stems["piano"].size), -70)
+    assert stems_with_content(stems, sample_rate=SR) == ["drums", "bass", "vocals", "piano"]
+
+
 def test_silence_has_no_content() -> None:
     assert stems_with_content({"vocals": np.zeros((SR, 2)), "drums": np.zeros((SR, 2))}, sample_rate=SR) == []
 
