@@ -10,7 +10,9 @@ The architecture comes from the ``BS-RoFormer`` package (lucidrains), pinned to
 the release whose module layout matches the published checkpoints (0.4.1: later
 releases add value-residual and hyper-connection weights those checkpoints do
 not have). Its weights are loaded strictly, so a checkpoint of another shape is
-refused, not half-loaded. Long recordings go through demucs's own chunked apply
+refused, not half-loaded. With the same weights it computes exactly what
+audio-separator's BSRoformer (which runs these checkpoints for UVR's users)
+computes: tests/ml/separation/test_vocals_against_audio_separator.py. Long recordings go through demucs's own chunked apply
 (overlapping chunks blended at the seams) via a thin adapter: one chunking code
 for both separators.
 """
