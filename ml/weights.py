@@ -121,15 +121,14 @@ CATALOGUE: dict[str, ModelFiles] = {
         files=(
             # The checkpoint UVR and audio-separator publish. Its architecture (ZFTurbo's
             # configs/viperx/model_bs_roformer_ep_317_sdr_12.9755.yaml) is written out in
-            # ml.separation.vocals, so no config file is needed. The sha256 is the one a
-            # public project recorded with sha256sum; it could not be checked here (no
-            # network): if fetch_models refuses the file as "a different version", compare
-            # it with a known-good copy before changing this pin. No size is published
-            # (its state dict holds 639.0 MB of float32 weights).
+            # ml.separation.vocals, so no config file is needed. The size and sha256 could
+            # not be measured here (no network); they are the ones several unrelated public
+            # projects record for this file, all alike (one of them hashed its own copy and
+            # found it equal to a second public mirror's).
             WeightFile(
                 name="model_bs_roformer_ep_317_sdr_12.9755.ckpt",
                 sha256="5b84f37e8d444c8cb30c79d77f613a41c05868ff9c9ac6c7049c00aefae115aa",
-                size=None,
+                size=639_331_213,
                 url="https://github.com/TRvlvr/model_repo/releases/download/all_public_uvr_models/model_bs_roformer_ep_317_sdr_12.9755.ckpt",
             ),
         ),
