@@ -75,3 +75,10 @@ def test_a_youtube_link_is_downloaded_and_transcribed(video_site, tmp_path, monk
 
     assert pretty_midi.PrettyMIDI(str(out / "guitar.mid")).instruments[0].notes
     assert "Nocturne in E-flat" in (out / "score.abc").read_text()  # the video's title names the score
+
+
+def test_separation_without_its_weights_names_the_file_and_the_command(piano_wav, tmp_path, settings):
+    settings.MODEL_DIR, settings.MODEL_DOWNLOAD = tmp_path / "models", False
+    with pytest.raises(CommandError, match=r"5c90dfd2-34c22ccb\.th is missing .*python manage.py fetch_models"):
+        call_command("transcribe", str(piano_wav), "--out", str(tmp_path / "out"), "--instruments", "piano,drums")
+    assert not (tmp_path / "out" / "score.mid").exists()

@@ -49,7 +49,8 @@ class Command(BaseCommand):
             pipeline_options = PipelineOptions(
                 instruments=chosen, separate=separate, device=device, model_dir=Path(settings.MODEL_DIR),
                 separation_model=settings.SEPARATION_MODEL, download_weights=settings.MODEL_DOWNLOAD,
-                piano_backend=settings.PIANO_BACKEND,
+                piano_backend=settings.PIANO_BACKEND, vocals_model=settings.VOCALS_MODEL,
+                transkun_batch_segments=settings.TRANSKUN_BATCH_SEGMENTS,
             )
             with tempfile.TemporaryDirectory() as tmp:
                 audio_path, title = self._audio_for(input, Path(tmp))
