@@ -56,8 +56,24 @@ def default_device() -> torch.device:
 
 
 def canonical_device(device: str | torch.device | None) -> torch.device:
-    """``device``, or CUDA when present, in the one spelling every model cache keys on."""
-    device = torch.device(device) if device is not None else default_device()
+    """``device``, or CUDA when present, in the one spelling every model cache keys on.
+
+    A device this machine cannot use (a typo in ML_DEVICE, CUDA without a GPU) is
+    a ModelUnavailableError saying so, not torch's own error from deep in a load.
+    """
+    asked = device
+    try:
+        device = torch.device(device) if device is not None else default_device()
+    except (RuntimeError, TypeError) as error:
+        raise ModelUnavailableError(
+            f"“{asked}” is not a device the models can run on (the ML_DEVICE setting or --device): "
+            "use cpu, cuda or cuda:N, or leave it empty to choose automatically."
+        ) from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ModelUnavailableError(
+            f"The models are set to run on “{asked}” (the ML_DEVICE setting or --device), but this machine "
+            "has no usable CUDA GPU. Leave it empty to choose automatically."
+        )
     if device.type == "cuda" and device.index is None:
         # "cuda" and "cuda:0" are the same GPU; one copy of the model is enough.
         device = torch.device("cuda", torch.cuda.current_device())

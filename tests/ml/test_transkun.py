@@ -92,6 +92,14 @@ def test_every_model_cache_spells_the_default_gpu_one_way(monkeypatch) -> None:
     assert registry.canonical_device(None) == torch.device("cpu")
 
 
+@pytest.mark.parametrize("asked", ["cuda", "cuda:1", "gpu", "cpu0"])
+def test_a_device_this_machine_cannot_use_is_refused_by_name(monkeypatch, asked) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ModelUnavailableError, match=f"“{asked}”.*ML_DEVICE"):
+        registry.canonical_device(asked)
+    assert registry.canonical_device("cpu") == torch.device("cpu")
+
+
 @pytest.fixture
 def copied_package(tmp_path: Path, monkeypatch) -> Iterator[Path]:
     """An importable copy of transkun.pretrained, so a test can damage its files."""
