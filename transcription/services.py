@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 import threading
 import time
@@ -25,7 +26,7 @@ from ml.errors import MLError
 from ml.midi import write_midi
 from ml.notation.engrave import engrave
 from ml.pipeline import PipelineOptions, PipelineResult
-from ml.sources import YOUTUBE_ONLY, download_audio, fetch_metadata, normalize_youtube_url
+from ml.sources import YOUTUBE_ONLY, check_video, download_audio, fetch_metadata, normalize_youtube_url
 from transcription import queues
 from transcription.errors import JobError
 from transcription.events import job_event_on_commit
@@ -389,15 +390,18 @@ def _job_download(job: Job, clock: StageClock, *, scope, cookies, max_seconds: f
     with Heartbeat(job_id, settings.JOB_HEARTBEAT_SECONDS) as heartbeat, tempfile.TemporaryDirectory() as tmp:
         report = progress_reporter(job_id, clock, heartbeat=heartbeat)
         report(STAGE_FETCHING, 0.0)
-        video = fetch_metadata(job.source_url, cookies_file=cookies, max_seconds=max_seconds, scope=scope)
+        # The limits are checked after the video's details are stored, so a refused
+        # job still shows which video it was in the user's history.
+        video = fetch_metadata(job.source_url, cookies_file=cookies, max_seconds=math.inf, scope=scope)
+        Job.objects.filter(id=job_id).update(thumbnail_url=video.thumbnail_url or "", audio_duration=video.duration)
+        # The video's title is the default; a title the owner already typed is kept.
+        Job.objects.filter(id=job_id, title=YOUTUBE_PLACEHOLDER_TITLE).update(title=video.title[:200] or job.title)
+        check_video(video, max_seconds=max_seconds)
         try:
             job_quota_check(owner=job.owner, audio_seconds=video.duration or 0.0, exclude_job_id=job_id)
         except JobError as exc:
             job_fail(job_id=job_id, reason=str(exc))
             return
-        Job.objects.filter(id=job_id).update(thumbnail_url=video.thumbnail_url or "", audio_duration=video.duration)
-        # The video's title is the default; a title the owner already typed is kept.
-        Job.objects.filter(id=job_id, title=YOUTUBE_PLACEHOLDER_TITLE).update(title=video.title[:200] or job.title)
         report(STAGE_DOWNLOADING, 0.0)
         path = download_audio(
             job.source_url, Path(tmp), cookies_file=cookies, max_seconds=max_seconds, scope=scope,

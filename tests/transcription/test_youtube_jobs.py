@@ -194,6 +194,8 @@ def test_the_length_limit_is_the_configured_one(user, queue, run_worker, video_s
     assert job.status == Job.Status.FAILED
     assert job.error.startswith("This video is 0:10 long, and we can transcribe up to 0:06.")
     assert not job.audio and queue.count == 0
+    # The history still says which video it was.
+    assert job.title == "Nocturne in E-flat" and job.audio_duration == pytest.approx(9.9, abs=0.3)
 
 
 @pytest.mark.django_db(transaction=True)
