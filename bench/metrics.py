@@ -54,6 +54,26 @@ def onset_f1(reference: list[Note], estimate: list[Note]) -> float:
     return float(f1)
 
 
+def sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """Signal-to-distortion ratio in dB of ``estimate`` against ``reference``.
+
+    The global SDR of the MDX challenges and MUSDB18-HQ leaderboards:
+    10·log10(Σ reference² / Σ (reference − estimate)²) over every sample and
+    channel, no projection, no permitted filtering; so a gain error counts as
+    distortion. The shorter signal sets the length. A silent reference gives
+    -inf unless the estimate is silent too (then +inf): no stem to find.
+    """
+    length = min(len(reference), len(estimate))
+    reference = np.asarray(reference[:length], dtype=np.float64)
+    error = reference - np.asarray(estimate[:length], dtype=np.float64)
+    signal, noise = float(np.sum(reference**2)), float(np.sum(error**2))
+    if noise == 0.0:
+        return float("inf")
+    if signal == 0.0:
+        return float("-inf")
+    return 10.0 * float(np.log10(signal / noise))
+
+
 def _ratio(numerator: int, denominator: int) -> float:
     # Nothing to find (or nothing claimed) is vacuously perfect: silence
     # transcribed as silence scores 1.0.

@@ -11,10 +11,14 @@ Suites:
   instrument. Basic Pitch runs on onnxruntime's CPU provider whatever --device says.
 - ``mix``: each mixture of ``ENSEMBLE_PIECES`` (four instruments and drums)
   through ``ml.pipeline.transcribe_recording`` with separation on, scored per
-  instrument against the stems' notes. Where separation cannot run (no
-  ``ml.separation``, or its weights are not in --model-dir: ``python manage.py
-  fetch_models``) the suite prints "separation not available", the reason, and
-  exits with status 2: no numbers.
+  instrument against the stems' notes. Also per piece: the separation stage's
+  stems against the rendered ones (SDR, with the mixture's own SDR as the
+  floor), and each instrument's model run on the whole mixture with no
+  separation: the bare model on the same audio, which the pipeline must never
+  score below. Where separation cannot run (no ``ml.separation``, or its
+  weights are not in --model-dir: ``python manage.py fetch_models``) the suite
+  prints "separation not available", the reason, and exits with status 2: no
+  numbers.
 
 Prints a table per piece and instrument, totals over all notes, and wall time,
 real-time factor and peak memory per stage; writes the same as JSON (--out,
@@ -39,6 +43,7 @@ from pathlib import Path
 from bench import corpus, render
 from bench.metrics import (
     ONSET_TOLERANCE, NoteCounts, StageTiming, count_by_instrument, count_matches, cpu_seconds, measure, peak_rss_mb,
+    sdr,
 )
 
 SUITES = ("piano", "instruments", "mix")
@@ -58,10 +63,21 @@ class Row:
 
 
 @dataclass(slots=True)
+class StemScore:
+    piece: str
+    stem: str
+    separated_sdr: float  # dB: the separation stage's stem against the rendered stem
+    mixture_sdr: float  # dB: the whole mixture taken as that stem, where separation starts from
+
+
+@dataclass(slots=True)
 class Results:
     rows: list[Row] = field(default_factory=list)
     stages: list[StageTiming] = field(default_factory=list)
     rendered: int = 0  # pieces rendered in this run (the others came from the cache)
+    # mix suite only
+    separation: list[StemScore] = field(default_factory=list)
+    bare_rows: list[Row] = field(default_factory=list)  # each instrument's model on the whole mixture
 
 
 # --- Suites ---------------------------------------------------------------------------
@@ -168,12 +184,13 @@ class SeparationUnavailable(Exception):
 
 def run_mix(
     pieces: list[corpus.Piece], *, seconds: float, device: str, cache: Path, model_dir: Path, download: bool,
-    vocals_first: bool = True,
+    vocals_first: bool = True, separation_model: str = "htdemucs_6s",
 ) -> Results:
     """Raises SeparationUnavailable, before any score is made, when separation cannot run here."""
     import torch  # noqa: F401
 
     from ml import pipeline
+    from ml.audio import load
     from ml.errors import ModelUnavailableError
 
     problem = separation_problem()
@@ -186,11 +203,16 @@ def run_mix(
         roles = tuple(role for role in corpus.PITCHED_ROLES if role in ensemble.stems)
         options = pipeline.PipelineOptions(
             instruments=roles, separate=True, device=device, model_dir=model_dir, download_weights=download,
+            separation_model=separation_model,
             # The default vocals model runs first where its checkpoint is in model_dir.
             **({} if vocals_first else {"vocals_model": None}),
         )
         marks = Marks(stage_names)
         try:
+            # The separation stage alone first, for its stems' SDR (untimed: the
+            # timed pipeline call below separates again, as a job does).
+            mixture = load(ensemble.mix.audio, sample_rate=pipeline.SAMPLE_RATE, mono=False)
+            stems = pipeline.separate_recording(mixture, options=options, progress=lambda _stage, _fraction: None)
             with measure("pipeline (all stages)", audio_seconds=ensemble.mix.seconds) as timing:
                 result = pipeline.transcribe_recording(ensemble.mix.audio, options=options, progress=marks)
         except ModelUnavailableError as error:  # e.g. weights not fetched; the message names the file
@@ -198,13 +220,45 @@ def run_mix(
                 raise
             raise SeparationUnavailable(f"{type(error).__name__}: {error}") from error
         results.stages += [timing, *marks.stages(timing)]
+        for role, rendition in ensemble.stems.items():
+            if role in stems:
+                truth = load(rendition.audio, sample_rate=pipeline.SAMPLE_RATE, mono=False)
+                results.separation.append(StemScore(piece.key, role, sdr(truth, stems[role]), sdr(truth, mixture)))
+        del stems, mixture
         references = [ensemble.stems[role].reference for role in roles]
         for role, counts in count_by_instrument(references, result.transcription.tracks).items():
             stage = pipeline.transcribing_stage(role)
             wall = marks.seconds(stage) if stage in marks else 0.0
             results.rows.append(Row(piece.key, role, counts, ensemble.mix.seconds, wall))
             _print_latest(results)
+        # The bare models on the same audio: every instrument's model on the whole mixture.
+        bare = pipeline.PipelineOptions(instruments=roles, separate=False, device=device)
+        bare_tracks = pipeline.transcribe_recording(ensemble.mix.audio, options=bare).transcription.tracks
+        for role, counts in count_by_instrument(references, bare_tracks).items():
+            results.bare_rows.append(Row(piece.key, role, counts, ensemble.mix.seconds, 0.0))
     return results
+
+
+def separation_summary(scores: list[StemScore]) -> dict[str, dict[str, float]]:
+    """Per stem: mean SDR of the separated stems and of the mixture over the pieces, and the gain."""
+    summary = {}
+    for stem in dict.fromkeys(s.stem for s in scores):
+        chosen = [s for s in scores if s.stem == stem]
+        separated = sum(s.separated_sdr for s in chosen) / len(chosen)
+        mixture = sum(s.mixture_sdr for s in chosen) / len(chosen)
+        summary[stem] = {"pieces": len(chosen), "separated_sdr": separated, "mixture_sdr": mixture,
+                         "gain_db": separated - mixture}
+    return summary
+
+
+def bare_model_comparison(results: Results) -> dict[str, dict[str, object]]:
+    """Per instrument: onset F1 through the pipeline and from the bare model on the mixture."""
+    piped, bare = totals(results.rows), totals(results.bare_rows)
+    return {
+        key: {"pipeline_onset_f1": piped[key][0].onset_f1, "bare_model_onset_f1": bare[key][0].onset_f1,
+              "pipeline_not_below": piped[key][0].onset_f1 >= bare[key][0].onset_f1}
+        for key in piped if key in bare
+    }
 
 
 def separation_problem() -> str | None:
@@ -297,6 +351,8 @@ def print_summary(results: Results, *, suite: str) -> None:
         f1 = by_instrument["all"][0].onset_f1
         verdict = "met" if f1 >= PIANO_TARGET_ONSET_F1 else "NOT met"
         print(f"target onset F1 >= {PIANO_TARGET_ONSET_F1}: {verdict} ({f1:.3f})")
+    if suite == "mix":
+        _print_mix_comparisons(results)
     print(f"\nonset tolerance {ONSET_TOLERANCE * 1000:.0f} ms; lag = median (estimated - reference) onset of matches;"
           " RTF = transcribe wall time / audio time")
     print(f"\n{'stage':<30} {'calls':>5} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'CPU s':>8} {'CPU/audio':>9}"
@@ -310,6 +366,20 @@ def print_summary(results: Results, *, suite: str) -> None:
               f" {fmt(s['cpu_time_factor'], '.3f'):>9} {s['peak_rss_mb']:>12.0f} {fmt(s['peak_cuda_mb'], '.0f'):>13}")
     print("RTF = wall time / audio time; CPU/audio = this process's CPU time (all threads) / audio time;")
     print("peak RSS is the process's peak so far (ru_maxrss), so later stages include earlier ones")
+
+
+def _print_mix_comparisons(results: Results) -> None:
+    print("\nseparation: SDR in dB against the rendered stems, mean over pieces"
+          " (mixture = the whole mix taken as the stem; silence scores 0 dB)")
+    print(f"{'stem':<10} {'pieces':>6} {'separated':>10} {'mixture':>8} {'gain':>7}")
+    for stem, row in separation_summary(results.separation).items():
+        print(f"{stem:<10} {row['pieces']:>6} {row['separated_sdr']:>10.2f} {row['mixture_sdr']:>8.2f}"
+              f" {row['gain_db']:>+7.2f}")
+    print("\nthe pipeline against the bare model on the same audio (onset F1; bare = each model on the whole mix)")
+    print(f"{'instrument':<10} {'pipeline':>9} {'bare':>6}  target: never below")
+    for key, row in bare_model_comparison(results).items():
+        verdict = "met" if row["pipeline_not_below"] else "NOT met"
+        print(f"{key:<10} {row['pipeline_onset_f1']:>9.3f} {row['bare_model_onset_f1']:>6.3f}  {verdict}")
 
 
 def machine() -> dict[str, object]:
@@ -398,6 +468,19 @@ def to_json(
             for key, (counts, audio, wall_s) in totals(results.rows).items()
         },
         "stages": stage_summary(results.stages),
+        **({} if suite != "mix" else {
+            "separation": {
+                "per_piece": [
+                    {"piece": x.piece, "stem": x.stem, "separated_sdr": x.separated_sdr, "mixture_sdr": x.mixture_sdr}
+                    for x in results.separation
+                ],
+                "per_stem": separation_summary(results.separation),
+            },
+            "bare_model": {
+                "rows": [{"piece": r.piece, "instrument": r.instrument, **r.counts.to_dict()} for r in results.bare_rows],
+                "comparison": bare_model_comparison(results),
+            },
+        }),
     }
 
 
@@ -433,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-vocals-first", action="store_true",
                         help="mix suite: demucs alone even where the vocals model is in --model-dir "
                              "(run both ways to compare)")
+    parser.add_argument("--separation-model", default="htdemucs_6s",
+                        help="mix suite: the demucs model, by its name in ml.weights (default htdemucs_6s)")
     args = parser.parse_args(argv)
 
     try:
@@ -455,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results = run_mix(corpus.select(corpus.ENSEMBLE_PIECES, args.pieces), seconds=args.seconds,
                               device=device, cache=args.cache, model_dir=args.model_dir,
-                              download=args.download_weights, vocals_first=not args.no_vocals_first)
+                              download=args.download_weights, vocals_first=not args.no_vocals_first,
+                              separation_model=args.separation_model)
         except SeparationUnavailable as reason:
             print(f"{SEPARATION_UNAVAILABLE}: {reason}", file=sys.stderr)
             return EXIT_UNAVAILABLE

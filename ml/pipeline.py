@@ -121,7 +121,7 @@ def transcribe_recording(
 
     stem_files: dict[str, Path] = {}
     if options.separate:
-        stems = _separate(audio, options=options, progress=report)
+        stems = separate_recording(audio, options=options, progress=report)
         instruments = list(options.instruments or _stems_with_content(stems))
         sources = {name: stems[name] for name in instruments}
         if stems_dir is not None:
@@ -192,8 +192,12 @@ def _transcribe_stem(
     return basic_pitch.transcribe(audio, instrument=instrument, sample_rate=SAMPLE_RATE, progress=progress)
 
 
-def _separate(audio: np.ndarray, *, options: PipelineOptions, progress: Progress) -> dict[str, np.ndarray]:
-    """Stems by name: the voice split off first where the vocals model is in place, then the rest."""
+def separate_recording(audio: np.ndarray, *, options: PipelineOptions, progress: Progress) -> dict[str, np.ndarray]:
+    """The pipeline's separation stage on its own (the benchmark scores its stems).
+
+    Stems by name, float ``(samples, channels)`` at SAMPLE_RATE: the voice split
+    off first where the vocals model is in place, then the rest.
+    """
     from ml import separation
     from ml.separation import vocals
 

@@ -5,8 +5,10 @@ import math
 
 import pytest
 
+import numpy as np
+
 from bench.metrics import (
-    NoteCounts, StageTiming, count_by_instrument, count_matches, measure, midi_to_hz, note_arrays,
+    NoteCounts, StageTiming, count_by_instrument, count_matches, measure, midi_to_hz, note_arrays, sdr,
 )
 from bench.render import drum_groove, playable, truncate
 from ml.notes import Note, Track
@@ -197,3 +199,18 @@ def test_the_drum_groove_keeps_time_with_the_piece():
     assert kicks == [0.0, 1.0] and snares == [0.5, 1.5]
     assert hats == pytest.approx([i * 0.25 for i in range(8)])
     assert all(math.isfinite(n.offset) and n.offset > n.onset for n in groove)
+
+
+def test_sdr_is_signal_over_error_energy_in_db():
+    stem = np.sin(np.linspace(0, 200, 44100))[:, None].repeat(2, axis=1)
+    assert sdr(stem, stem) == math.inf  # a perfect separation
+    assert sdr(stem, np.zeros_like(stem)) == pytest.approx(0.0)  # nothing found: error = the stem
+    assert sdr(stem, 0.5 * stem) == pytest.approx(10 * math.log10(4))  # half as loud: a gain error is distortion
+    bleed = stem + 0.1 * np.cos(np.linspace(0, 310, 44100))[:, None]
+    assert sdr(stem, bleed) == pytest.approx(10 * math.log10(np.sum(stem**2) / np.sum((bleed - stem) ** 2)))
+
+
+def test_sdr_compares_the_common_length_and_a_silent_stem_is_minus_infinity():
+    stem = np.ones((100, 2))
+    assert sdr(stem, np.ones((90, 2))) == math.inf
+    assert sdr(np.zeros((100, 2)), stem) == -math.inf
