@@ -120,7 +120,23 @@ def build(checkpoint: Path, *, architecture: Mapping[str, Any]) -> torch.nn.Modu
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     model.load_state_dict(state, strict=True)
+    _let_torch_choose_attention_kernels(model)
     return model.eval()
+
+
+def _let_torch_choose_attention_kernels(model: torch.nn.Module) -> None:
+    """Allow every scaled-dot-product kernel on CUDA; PyTorch picks the fastest that fits.
+
+    BS-RoFormer 0.4.1 restricts attention to the flash kernel on an A100, and the
+    flash kernel takes only half precision: our float32 split would stop there
+    with "no available kernel". Elsewhere it disables flash, which is only ever
+    chosen where it applies. (On CPU every kernel is allowed already.)
+    """
+    from bs_roformer.attend import Attend, FlashAttentionConfig
+
+    for module in model.modules():
+        if isinstance(module, Attend):
+            module.cuda_config = FlashAttentionConfig(enable_flash=True, enable_math=True, enable_mem_efficient=True)
 
 
 def files_in_place(*, model_dir: str | os.PathLike[str] | None, model: str = weights.BS_ROFORMER_VOCALS) -> bool:

@@ -177,3 +177,14 @@ def test_without_the_vocals_model_demucs_separates_alone(band_model_dir: Path, t
 
     assert pipeline.STAGE_SPLITTING_VOCALS not in stages
     assert stages[:3] == [pipeline.STAGE_READING, pipeline.STAGE_SEPARATING, pipeline.STAGE_SAVING_STEMS]
+
+
+def test_every_attention_kernel_is_allowed_so_float32_runs_on_any_gpu(model_dir: Path) -> None:
+    # BS-RoFormer 0.4.1 allows only the (half-precision) flash kernel on an A100,
+    # where our float32 split would fail; PyTorch must be free to pick.
+    from bs_roformer.attend import Attend
+
+    splitter = vocals.VocalSplitter(model_dir=model_dir, model=TINY, device="cpu")
+    attention = [m for m in splitter._model.modules() if isinstance(m, Attend)]
+    assert attention
+    assert all(all(m.cuda_config) and all(m.cpu_config) for m in attention)
