@@ -336,6 +336,23 @@ def job_run(*, job_id: UUID) -> None:
             job_complete(job_id=job_id, result=result, timings=clock)
     except JobCancelled:
         logger.info("job %s was cancelled while running; stopped", job_id)
+    except BaseException:
+        # Failing (RQ's callback writes the reason next): keep how long each stage ran,
+        # so the page shows where the time went before a time limit or an error.
+        _keep_timings(job_id, clock)
+        raise
+
+
+def _keep_timings(job_id: UUID, clock: StageClock) -> None:
+    clock.stop()
+    try:
+        with transaction.atomic():
+            job = Job.objects.select_for_update().filter(id=job_id).first()
+            if job is not None:
+                job.stage_timings = {**job.stage_timings, **clock.timings}
+                job.save(update_fields=["stage_timings", "updated_at"])
+    except Exception:  # the database may be what failed: the job's failure matters more
+        logger.exception("could not store the stage timings of job %s", job_id)
 
 
 def job_complete(*, job_id: UUID, result: PipelineResult, timings: StageClock) -> Score | None:

@@ -32,6 +32,9 @@ def test_missing_separation_weights_fail_the_job_naming_file_and_command(user, c
     page = client_alice.get(job.get_absolute_url()).content.decode()
     assert "fetch_models" in page
     assert any(f.name in job.error for f in weights.CATALOGUE["htdemucs_6s"].files), job.error
+    # How far it got, and how long that took, is kept and shown.
+    assert {"Reading audio", "Separating instruments"} <= set(job.stage_timings)
+    assert '<span class="timing">Separating instruments ' in page
 
 
 @pytest.fixture
