@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -120,30 +121,36 @@ def transcribe_recording(
     duration = audio.shape[0] / SAMPLE_RATE
 
     stem_files: dict[str, Path] = {}
-    if options.separate:
-        stems = separate_recording(audio, options=options, progress=report)
-        instruments = list(options.instruments or _stems_with_content(stems))
-        sources = {name: stems[name] for name in instruments}
-        if stems_dir is not None:
-            report(STAGE_SAVING_STEMS, _SEPARATE_END)
-            stem_files = _write_stems(stems, stems_dir)
-        start = _SEPARATE_END
-    else:
-        instruments = list(options.instruments or ("piano",))
-        sources = {name: audio for name in instruments}
-        start = _READ_END
+    # Stems are encoded for listening (CPU, ffmpeg) while the models transcribe
+    # (GPU where there is one): a job waits for the longer of the two, not their sum.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stems") as background:
+        saving = None
+        if options.separate:
+            stems = separate_recording(audio, options=options, progress=report)
+            instruments = list(options.instruments or _stems_with_content(stems))
+            sources = {name: stems[name] for name in instruments}
+            if stems_dir is not None:
+                saving = background.submit(_write_stems, stems, stems_dir)
+            start = _SEPARATE_END
+        else:
+            instruments = list(options.instruments or ("piano",))
+            sources = {name: audio for name in instruments}
+            start = _READ_END
 
-    tracks = []
-    share = (_TRANSCRIBE_END - start) / max(len(instruments), 1)
-    for index, instrument in enumerate(instruments):
-        stage = transcribing_stage(instrument)
-        begin = start + index * share
-        report(stage, begin)
-        track = _transcribe_stem(
-            instrument, sources[instrument], options=options,
-            progress=lambda f, stage=stage, begin=begin: report(stage, begin + share * min(f, 1.0)),
-        )
-        tracks.append(track)
+        tracks = []
+        share = (_TRANSCRIBE_END - start) / max(len(instruments), 1)
+        for index, instrument in enumerate(instruments):
+            stage = transcribing_stage(instrument)
+            begin = start + index * share
+            report(stage, begin)
+            track = _transcribe_stem(
+                instrument, sources[instrument], options=options,
+                progress=lambda f, stage=stage, begin=begin: report(stage, begin + share * min(f, 1.0)),
+            )
+            tracks.append(track)
+        if saving is not None:
+            report(STAGE_SAVING_STEMS, _TRANSCRIBE_END)  # what is left of it: usually nothing
+            stem_files = saving.result()
 
     report(STAGE_DONE, 1.0)
     return PipelineResult(Transcription(tracks=tracks, duration=duration), stems=stem_files)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -53,11 +54,18 @@ def write_stems(
     out_dir.mkdir(parents=True, exist_ok=True)
     peak = max((float(np.max(np.abs(audio), initial=0.0)) for audio in stems.values()), default=0.0)
     gain = 1.0 / peak if peak > 1.0 else 1.0
-    paths: dict[str, Path] = {}
-    for name, audio in stems.items():
-        path = out_dir / f"{name}{STEM_SUFFIX}"
-        _encode_mp3(audio * gain if gain != 1.0 else audio, path=path, sample_rate=sample_rate)
-        paths[name] = path
+    paths = {name: out_dir / f"{name}{STEM_SUFFIX}" for name in stems}
+    # One encoder process per stem, as many at once as there are cores: LAME is
+    # single-threaded and a 4-minute stem takes it seconds, so six in a row would
+    # cost more than the GPU's whole separation.
+    workers = max(1, min(len(stems), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as encoders:
+        encodings = [
+            encoders.submit(_encode_mp3, audio * gain if gain != 1.0 else audio, path=paths[name], sample_rate=sample_rate)
+            for name, audio in stems.items()
+        ]
+        for encoding in encodings:
+            encoding.result()  # the first failure, if any, is raised
     return paths
 
 
