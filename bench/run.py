@@ -184,16 +184,21 @@ class SeparationUnavailable(Exception):
 
 def run_mix(
     pieces: list[corpus.Piece], *, seconds: float, device: str, cache: Path, model_dir: Path, download: bool,
-    vocals_first: bool = True, separation_model: str = "htdemucs_6s",
+    vocals_first: bool = True, separation_model: str = "htdemucs_6s", bare_models_only: bool = False,
 ) -> Results:
-    """Raises SeparationUnavailable, before any score is made, when separation cannot run here."""
+    """Raises SeparationUnavailable, before any score is made, when separation cannot run here.
+
+    ``bare_models_only``: no separation at all, only each instrument's model on the
+    whole mixture (as the rows): the bar the separated pipeline must clear,
+    measurable on any machine.
+    """
     import torch  # noqa: F401
 
     from ml import pipeline
     from ml.audio import load
     from ml.errors import ModelUnavailableError
 
-    problem = separation_problem()
+    problem = None if bare_models_only else separation_problem()
     if problem:
         raise SeparationUnavailable(problem)
     stage_names = _pipeline_stage_names()
@@ -201,6 +206,18 @@ def run_mix(
     for piece in pieces:
         ensemble = _render(results, lambda: render.render_ensemble(piece, seconds=seconds, cache_dir=cache))
         roles = tuple(role for role in corpus.PITCHED_ROLES if role in ensemble.stems)
+        references = [ensemble.stems[role].reference for role in roles]
+        if bare_models_only:
+            bare = pipeline.PipelineOptions(instruments=roles, separate=False, device=device)
+            marks = Marks(stage_names)
+            with measure("pipeline (all stages)", audio_seconds=ensemble.mix.seconds) as timing:
+                result = pipeline.transcribe_recording(ensemble.mix.audio, options=bare, progress=marks)
+            results.stages += [timing, *marks.stages(timing)]
+            for role, counts in count_by_instrument(references, result.transcription.tracks).items():
+                results.rows.append(Row(piece.key, role, counts, ensemble.mix.seconds,
+                                        marks.seconds(pipeline.transcribing_stage(role))))
+                _print_latest(results)
+            continue
         options = pipeline.PipelineOptions(
             instruments=roles, separate=True, device=device, model_dir=model_dir, download_weights=download,
             separation_model=separation_model,
@@ -225,7 +242,6 @@ def run_mix(
                 truth = load(rendition.audio, sample_rate=pipeline.SAMPLE_RATE, mono=False)
                 results.separation.append(StemScore(piece.key, role, sdr(truth, stems[role]), sdr(truth, mixture)))
         del stems, mixture
-        references = [ensemble.stems[role].reference for role in roles]
         for role, counts in count_by_instrument(references, result.transcription.tracks).items():
             stage = pipeline.transcribing_stage(role)
             wall = marks.seconds(stage) if stage in marks else 0.0
@@ -351,7 +367,7 @@ def print_summary(results: Results, *, suite: str) -> None:
         f1 = by_instrument["all"][0].onset_f1
         verdict = "met" if f1 >= PIANO_TARGET_ONSET_F1 else "NOT met"
         print(f"target onset F1 >= {PIANO_TARGET_ONSET_F1}: {verdict} ({f1:.3f})")
-    if suite == "mix":
+    if suite == "mix" and results.bare_rows:
         _print_mix_comparisons(results)
     print(f"\nonset tolerance {ONSET_TOLERANCE * 1000:.0f} ms; lag = median (estimated - reference) onset of matches;"
           " RTF = transcribe wall time / audio time")
@@ -468,7 +484,7 @@ def to_json(
             for key, (counts, audio, wall_s) in totals(results.rows).items()
         },
         "stages": stage_summary(results.stages),
-        **({} if suite != "mix" else {
+        **({} if not results.bare_rows else {
             "separation": {
                 "per_piece": [
                     {"piece": x.piece, "stem": x.stem, "separated_sdr": x.separated_sdr, "mixture_sdr": x.mixture_sdr}
@@ -518,6 +534,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(run both ways to compare)")
     parser.add_argument("--separation-model", default="htdemucs_6s",
                         help="mix suite: the demucs model, by its name in ml.weights (default htdemucs_6s)")
+    parser.add_argument("--bare-models-only", action="store_true",
+                        help="mix suite: no separation, each instrument's model on the whole mix: the bar the "
+                             "separated pipeline must clear (needs no separation weights)")
     args = parser.parse_args(argv)
 
     try:
@@ -541,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
             results = run_mix(corpus.select(corpus.ENSEMBLE_PIECES, args.pieces), seconds=args.seconds,
                               device=device, cache=args.cache, model_dir=args.model_dir,
                               download=args.download_weights, vocals_first=not args.no_vocals_first,
-                              separation_model=args.separation_model)
+                              separation_model=args.separation_model, bare_models_only=args.bare_models_only)
         except SeparationUnavailable as reason:
             print(f"{SEPARATION_UNAVAILABLE}: {reason}", file=sys.stderr)
             return EXIT_UNAVAILABLE

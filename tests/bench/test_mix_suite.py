@@ -57,3 +57,21 @@ def test_the_mix_suite_scores_separation_and_the_bare_models(tmp_path: Path, ren
     assert set(corpus.PITCHED_ROLES) <= set(comparison)
     assert any(not row["pipeline_not_below"] for row in comparison.values())
     assert "separation: SDR in dB" in printed and "NOT met" in printed
+
+
+def test_the_bare_models_alone_need_no_separation_weights(tmp_path: Path, rendered_cache: Path, capsys) -> None:
+    out = tmp_path / "bare.json"
+
+    status = run.main([
+        "--suite", "mix", "--pieces", "1", "--seconds", str(SECONDS), "--device", "cpu",
+        "--cache", str(rendered_cache), "--model-dir", str(tmp_path / "empty"), "--bare-models-only",
+        "--out", str(out),
+    ])
+
+    assert status == 0
+    report = json.loads(out.read_text())
+    assert {row["instrument"] for row in report["rows"]} == set(corpus.PITCHED_ROLES)
+    # The bass line stands out of a mix even unseparated; the scores are real ones.
+    bass = next(row for row in report["rows"] if row["instrument"] == "bass")
+    assert bass["onset_f1"] > 0.5
+    assert "separation" not in report and "separate" not in {stage["stage"] for stage in report["stages"]}
