@@ -146,6 +146,17 @@ def soundfont() -> Path:
     raise RenderError(f"no General MIDI soundfont found: {SETUP_HINT}")
 
 
+def cannot_render() -> str | None:
+    """Why this machine cannot render (no soundfont, no fluidsynth), or None when it can."""
+    try:
+        soundfont()
+    except RenderError as error:
+        return str(error)
+    if shutil.which("fluidsynth") is None:
+        return f"fluidsynth is not installed: {SETUP_HINT}"
+    return None
+
+
 def render_midi(midi_path: Path, *, soundfont_path: Path, seconds: float) -> np.ndarray:
     """FluidSynth's rendering of a MIDI file, (samples, 2) float32, exactly ``seconds`` long."""
     fluidsynth = shutil.which("fluidsynth")

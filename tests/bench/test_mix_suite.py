@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,8 @@ SECONDS = 4.0
 
 @pytest.fixture
 def rendered_cache(tmp_path: Path) -> Path:
-    try:
-        render.soundfont()
-    except render.RenderError as error:
-        pytest.skip(f"no General MIDI soundfont: {error}")
-    if shutil.which("fluidsynth") is None:
-        pytest.skip("fluidsynth is not installed (bench/setup.sh installs it)")
+    if problem := render.cannot_render():
+        pytest.skip(problem)
     return tmp_path / "cache"
 
 

@@ -51,16 +51,10 @@ def test_plucked_melody_is_transcribed():
 def test_a_soundfont_guitar_line_is_not_doubled_by_restrikes_and_octaves(tmp_path):
     """A FluidR3 steel-string guitar (a real sampled instrument, not our synthesis):
     the guitar thresholds keep the model's extra onsets on a sounding string out."""
-    import shutil
-
     from bench import corpus, render as fluidsynth
 
-    try:
-        fluidsynth.soundfont()
-    except fluidsynth.RenderError as error:
-        pytest.skip(f"no General MIDI soundfont: {error}")
-    if shutil.which("fluidsynth") is None:
-        pytest.skip("fluidsynth is not installed (bench/setup.sh installs it)")
+    if problem := fluidsynth.cannot_render():
+        pytest.skip(problem)
     stem = fluidsynth.render_ensemble(corpus.ENSEMBLE_PIECES[0], seconds=15, cache_dir=tmp_path).stems["guitar"]
 
     track = basic_pitch.transcribe(stem.audio, instrument="guitar")
