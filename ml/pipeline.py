@@ -7,8 +7,9 @@ calls into database rows and live events; this package knows nothing of Django.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +62,12 @@ def transcribing_stage(instrument: str) -> str:
     return f"Transcribing {instrument}"
 
 
+def transcribing_together_stage(instruments: Sequence[str]) -> str:
+    """The one stage of instruments transcribed side by side: "Transcribing piano, bass and drums"."""
+    names = list(instruments)
+    return transcribing_stage(names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}")
+
+
 STAGE_TRANSCRIBING = transcribing_stage("piano")  # the stage of a plain piano transcription
 
 
@@ -82,6 +89,10 @@ class PipelineOptions:
     piano_backend: str = "transkun"
     # Transkun segments per network pass; None: by device (see ml.models.transkun.DEFAULT_BATCH_SEGMENTS).
     transkun_batch_segments: int | None = None
+    # Transcribe the instruments side by side rather than one after another. None: where
+    # the piano model runs on a GPU, so that the CPU's models (basic-pitch, drums) work
+    # while it does; on a CPU alone they would only take cores from each other.
+    side_by_side: bool | None = None
 
     def __post_init__(self) -> None:
         if self.piano_backend not in PIANO_BACKENDS:
@@ -137,23 +148,93 @@ def transcribe_recording(
             sources = {name: audio for name in instruments}
             start = _READ_END
 
-        tracks = []
-        share = (_TRANSCRIBE_END - start) / max(len(instruments), 1)
-        for index, instrument in enumerate(instruments):
-            stage = transcribing_stage(instrument)
-            begin = start + index * share
-            report(stage, begin)
-            track = _transcribe_stem(
-                instrument, sources[instrument], options=options,
-                progress=lambda f, stage=stage, begin=begin: report(stage, begin + share * min(f, 1.0)),
-            )
-            tracks.append(track)
+        if len(instruments) > 1 and _side_by_side(options):
+            tracks = _transcribe_side_by_side(instruments, sources, options=options, report=report, start=start)
+        else:
+            tracks = _transcribe_one_by_one(instruments, sources, options=options, report=report, start=start)
         if saving is not None:
             report(STAGE_SAVING_STEMS, _TRANSCRIBE_END)  # what is left of it: usually nothing
             stem_files = saving.result()
 
     report(STAGE_DONE, 1.0)
     return PipelineResult(Transcription(tracks=tracks, duration=duration), stems=stem_files)
+
+
+def _transcribe_one_by_one(
+    instruments: list[str], sources: dict[str, np.ndarray], *, options: PipelineOptions, report: Progress,
+    start: float,
+) -> list[Track]:
+    tracks = []
+    share = (_TRANSCRIBE_END - start) / max(len(instruments), 1)
+    for index, instrument in enumerate(instruments):
+        stage = transcribing_stage(instrument)
+        begin = start + index * share
+        report(stage, begin)
+        track = _transcribe_stem(
+            instrument, sources[instrument], options=options,
+            progress=lambda f, stage=stage, begin=begin: report(stage, begin + share * min(f, 1.0)),
+        )
+        tracks.append(track)
+    return tracks
+
+
+class _Stopped(Exception):
+    """Raised inside a transcriber's thread when another instrument failed or the job was cancelled."""
+
+
+# How often the caller hears about side-by-side progress (and may cancel), in seconds.
+_SIDE_BY_SIDE_REPORT_SECONDS = 0.25
+
+
+def _side_by_side(options: PipelineOptions) -> bool:
+    if options.side_by_side is not None:
+        return options.side_by_side
+    from ml.registry import canonical_device
+
+    return canonical_device(options.device).type == "cuda"
+
+
+def _transcribe_side_by_side(
+    instruments: list[str], sources: dict[str, np.ndarray], *, options: PipelineOptions, report: Progress,
+    start: float,
+) -> list[Track]:
+    """Every instrument in its own thread, as one stage; tracks in the order asked for.
+
+    Progress goes to ``report`` from this thread only, never from the workers: the
+    caller's callback may write to a database and raises to cancel the job. When
+    one instrument fails or the callback raises, the others stop at their next
+    progress step and the exception is raised here.
+    """
+    stage = transcribing_together_stage(instruments)
+    done = dict.fromkeys(instruments, 0.0)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def transcribe(instrument: str) -> Track:
+        def progress(fraction: float) -> None:
+            if stop.is_set():
+                raise _Stopped()
+            with lock:
+                done[instrument] = max(done[instrument], min(fraction, 1.0))
+
+        return _transcribe_stem(instrument, sources[instrument], options=options, progress=progress)
+
+    report(stage, start)
+    with ThreadPoolExecutor(max_workers=len(instruments), thread_name_prefix="transcribe") as workers:
+        futures = [workers.submit(transcribe, instrument) for instrument in instruments]
+        try:
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, timeout=_SIDE_BY_SIDE_REPORT_SECONDS, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    future.result()  # a failure is raised now, not after the slowest instrument
+                with lock:
+                    fraction = sum(done.values()) / len(done)
+                report(stage, start + (_TRANSCRIBE_END - start) * fraction)
+        except BaseException:
+            stop.set()  # the others end at their next progress step; leaving the pool waits for them
+            raise
+    return [future.result() for future in futures]
 
 
 def transcribe_file(
