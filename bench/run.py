@@ -242,9 +242,10 @@ def run_mix(
                 truth = load(rendition.audio, sample_rate=pipeline.SAMPLE_RATE, mono=False)
                 results.separation.append(StemScore(piece.key, role, sdr(truth, stems[role]), sdr(truth, mixture)))
         del stems, mixture
+        together = pipeline.transcribing_together_stage(roles)  # on a GPU the instruments run side by side
         for role, counts in count_by_instrument(references, result.transcription.tracks).items():
-            stage = pipeline.transcribing_stage(role)
-            wall = marks.seconds(stage) if stage in marks else 0.0
+            stage = next((s for s in (pipeline.transcribing_stage(role), together) if s in marks), None)
+            wall = marks.seconds(stage) if stage is not None else 0.0
             results.rows.append(Row(piece.key, role, counts, ensemble.mix.seconds, wall))
             _print_latest(results)
         # The bare models on the same audio: every instrument's model on the whole mixture.
