@@ -421,7 +421,7 @@ def _job_download(job: Job, clock: StageClock, *, scope, cookies, max_seconds: f
             return
         report(STAGE_DOWNLOADING, 0.0)
         path = download_audio(
-            job.source_url, Path(tmp), cookies_file=cookies, max_seconds=max_seconds, scope=scope,
+            job.source_url, Path(tmp), cookies_file=cookies, max_seconds=max_seconds, scope=scope, video=video,
             progress=lambda fraction: report(STAGE_DOWNLOADING, fraction),
         )
         info = ml_audio.probe(path)  # a download that is not usable audio fails here, with the reason

@@ -22,14 +22,15 @@ user what happened and what to do; yt-dlp's own text stays in ``__cause__``.
 """
 from __future__ import annotations
 
+import copy
 import http.cookiejar
 import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -252,6 +253,9 @@ class VideoInfo:
     duration: float | None  # seconds; None when the site does not say
     thumbnail_url: str | None
     is_live: bool  # live now, upcoming, or a just-ended stream still being processed
+    # What yt-dlp extracted, so that downloading the video need not ask YouTube
+    # again: every extra request brings its "confirm you're not a bot" check nearer.
+    extracted: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 def fetch_metadata(
@@ -305,11 +309,14 @@ def download_audio(
     cookies_file: Path | None = None,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     scope: FetchScope = YOUTUBE_ONLY,
+    video: VideoInfo | None = None,
 ) -> Path:
     """Download the best audio-only stream of ``url`` into ``dest_dir``; return the file's path.
 
-    The metadata is checked (``check_video``) before any audio is fetched.
-    ``progress`` receives increasing fractions in 0..1 and ends with 1.0.
+    ``video``: what ``fetch_metadata`` returned for this ``url``; its extraction is
+    reused, so YouTube is asked about the video once, not twice. The metadata is
+    checked (``check_video``) before any audio is fetched. ``progress`` receives
+    increasing fractions in 0..1 and ends with 1.0.
     """
     _check_in_scope(url, scope)
     dest_dir = Path(dest_dir)
@@ -317,7 +324,10 @@ def download_audio(
     reporter = _ProgressReporter(progress)
     with _youtube_dl(scope=scope, cookies_file=cookies_file, dest_dir=dest_dir, progress_hook=reporter.hook) as ydl:
         # One extraction serves both the check and the download (no second round trip).
-        info = _extract(ydl, url)
+        if video is not None and video.extracted is not None:
+            info = copy.deepcopy(dict(video.extracted))  # processing writes into it
+        else:
+            info = _extract(ydl, url)
         check_video(_video_info(info), max_seconds=max_seconds)
         try:
             result = ydl.process_ie_result(info, download=True)
@@ -469,6 +479,7 @@ def _video_info(info: dict[str, Any]) -> VideoInfo:
         duration=float(duration) if duration is not None else None,
         thumbnail_url=info.get("thumbnail") or (best_thumbnail or {}).get("url"),
         is_live=bool(info.get("is_live")) or live_status in ("is_live", "is_upcoming", "post_live"),
+        extracted=info,
     )
 
 

@@ -91,8 +91,10 @@ def test_unknown_instrument_is_refused(client_alice, queue):
 class _Site(BaseHTTPRequestHandler):
     pages: dict[str, tuple[str, str]] = {}  # name → (ISO duration, title)
     media = b""
+    requested: list[str] = []  # paths asked for, in order
 
     def do_GET(self):  # noqa: N802 - the http.server API
+        self.requested.append(self.path)
         if self.path == "/media/slow.webm":
             self._send_slowly(self.media, "audio/webm")
             return
@@ -144,6 +146,7 @@ def video_site(piano_wav, tmp_path, settings, monkeypatch):
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(piano_wav),
                     "-c:a", "libopus", "-b:a", "128k", str(webm)], check=True)
     _Site.media = webm.read_bytes()
+    _Site.requested = []
     _Site.pages = {"piece": ("PT10S", "Nocturne in E-flat"), "long": ("PT20M", "A very long concert"),
                    "slow": ("PT10S", "Nocturne on a slow line")}
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
@@ -172,6 +175,8 @@ def test_link_job_downloads_then_transcribes(user, client_alice, queue, run_work
     assert {"Fetching video details", "Downloading audio", "Transcribing piano"} <= set(job.stage_timings)
     assert len(job.score.notes["tracks"][0]["notes"]) > 40
     assert "Nocturne in E-flat" in client_alice.get(job.get_absolute_url()).content.decode()
+    # The video's page was read once: its details serve the download too (fewer bot checks).
+    assert _Site.requested == ["/watch/piece", "/media/piece.webm"]
 
 
 @pytest.mark.django_db(transaction=True)

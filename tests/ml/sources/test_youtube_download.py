@@ -158,6 +158,16 @@ def test_metadata_comes_from_the_site_without_downloading(site):
     assert site.requested == ["/watch/short"]
 
 
+def test_the_metadata_fetched_first_serves_the_download_without_asking_again(site, tmp_path):
+    # Every request to YouTube brings its bot check nearer: the page is read once.
+    video = fetch_metadata(site.page_url("short"), scope=LOCAL_ONLY)
+
+    path = download_audio(site.page_url("short"), tmp_path, video=video, scope=LOCAL_ONLY)
+
+    assert path.read_bytes() == site.tune
+    assert site.requested == ["/watch/short", "/media/tune.webm"]
+
+
 def test_a_video_over_the_limit_is_refused_before_its_audio_is_fetched(site, tmp_path):
     with pytest.raises(SourceTooLongError) as caught:
         download_audio(site.page_url("long"), tmp_path, max_seconds=15 * 60, scope=LOCAL_ONLY)

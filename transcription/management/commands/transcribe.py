@@ -76,7 +76,7 @@ class Command(BaseCommand):
         }
         video = fetch_metadata(url, **fetch)
         self.stderr.write(f"Downloading “{video.title}”…")
-        return download_audio(url, tmp, **fetch), video.title
+        return download_audio(url, tmp, video=video, **fetch), video.title
 
     def _progress(self):
         last = {"stage": None}
