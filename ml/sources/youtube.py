@@ -87,6 +87,13 @@ class PrivateVideoError(SourceError):
     )
 
 
+class PaidVideoError(SourceError):
+    default_message = (
+        "This video is only for paying viewers (a rental, a purchase or YouTube Premium), "
+        "so we can't download it. If you have the recording, upload it as an audio file instead."
+    )
+
+
 class VideoRemovedError(SourceError):
     default_message = (
         "This video is no longer on YouTube: it was removed or the link is wrong. "
@@ -491,6 +498,7 @@ _ERROR_RULES: tuple[tuple[type[SourceError], tuple[str, ...]], ...] = (
         "available in your country", "blocked it in your country", "from your location",
     )),
     (BotCheckError, ("not a bot", "captcha", "your ip is likely being blocked")),
+    (PaidVideoError, ("requires payment", "music premium", "youtube premium", "premium members")),
     (RateLimitedError, ("content isn't available, try again later", "http error 429", "too many requests")),
     (AgeRestrictedError, ("confirm your age", "age-restricted", "inappropriate for some users")),
     (PrivateVideoError, ("private video", "video is private", "members-only", "join this channel")),

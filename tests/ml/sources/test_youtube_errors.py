@@ -23,6 +23,7 @@ from ml.sources.youtube import (
     InvalidSourceError,
     LiveVideoError,
     NotDownloadableError,
+    PaidVideoError,
     PrivateVideoError,
     RateLimitedError,
     RegionBlockedError,
@@ -83,6 +84,8 @@ CASES = [
     (PrivateVideoError, says("This video is private")),
     (PrivateVideoError, says(
         "Join this channel to get access to members-only content like this video, and other exclusive perks.")),
+    (PaidVideoError, says("This video requires payment to watch.")),
+    (PaidVideoError, says("Video unavailable. This video is only available to Music Premium members")),
     (VideoRemovedError, says("Video unavailable. This video has been removed by the uploader")),
     (VideoRemovedError, says(
         "Video unavailable. This video is no longer available because the YouTube account "
@@ -162,12 +165,14 @@ def test_a_non_youtube_url_that_reaches_ytdlp_finds_no_extractor():
 
 SIX_REFUSALS = [PrivateVideoError, VideoRemovedError, AgeRestrictedError, RegionBlockedError, LiveVideoError,
                 BotCheckError]
+# ... and one more kind, for the rentals and YouTube Premium videos.
+REFUSALS = [*SIX_REFUSALS, PaidVideoError]
 
 
-def test_the_six_refusals_are_distinct_and_point_to_uploading_the_file():
-    messages = [cls.default_message for cls in SIX_REFUSALS]
+def test_the_refusals_are_distinct_and_point_to_uploading_the_file():
+    messages = [cls.default_message for cls in REFUSALS]
 
-    assert len(set(SIX_REFUSALS)) == len(set(messages)) == 6
+    assert len(set(REFUSALS)) == len(set(messages)) == 7
     assert all("upload" in message and "audio file" in message for message in messages)
 
 
