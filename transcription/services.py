@@ -261,14 +261,22 @@ class JobCancelled(Exception):
     """The job stopped being "running" (its owner cancelled or deleted it): stop working on it."""
 
 
-def job_report_progress(*, job_id: UUID, stage: str, fraction: float) -> None:
+def job_report_progress(
+    *, job_id: UUID, stage: str, fraction: float, finished_stages: dict[str, float] | None = None
+) -> None:
+    """Store a running job's stage and percent and tell its page; ``finished_stages``
+    (seconds per stage done so far) are shown while the job runs."""
     percent = max(0, min(99, int(fraction * 100)))  # 100 is kept for "done"
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(id=job_id, status=Job.Status.RUNNING).first()
         if job is None:
             raise JobCancelled(str(job_id))
         job.stage, job.percent, job.heartbeat_at = stage, max(job.percent, percent), timezone.now()
-        job.save(update_fields=["stage", "percent", "heartbeat_at", "updated_at"])
+        fields = ["stage", "percent", "heartbeat_at", "updated_at"]
+        if finished_stages:
+            job.stage_timings = {**job.stage_timings, **finished_stages}
+            fields.append("stage_timings")
+        job.save(update_fields=fields)
         job_event_on_commit(job)
 
 
@@ -297,7 +305,9 @@ def progress_reporter(
         now = time.monotonic()
         if new_stage or (percent != last["percent"] and now - last["time"] >= min_interval):
             last["time"], last["percent"] = now, percent
-            job_report_progress(job_id=job_id, stage=stage, fraction=fraction)
+            # A new stage means the one before it is done: its time is shown from now on.
+            job_report_progress(job_id=job_id, stage=stage, fraction=fraction,
+                                finished_stages=dict(clock.timings) if new_stage else None)
 
     return report
 
@@ -332,7 +342,7 @@ def job_run(*, job_id: UUID) -> None:
                 progress=progress_reporter(job_id, clock, heartbeat=heartbeat),
             )
             clock.observe(STAGE_WRITING)
-            job_report_progress(job_id=job_id, stage=STAGE_WRITING, fraction=0.99)
+            job_report_progress(job_id=job_id, stage=STAGE_WRITING, fraction=0.99, finished_stages=dict(clock.timings))
             job_complete(job_id=job_id, result=result, timings=clock)
     except JobCancelled:
         logger.info("job %s was cancelled while running; stopped", job_id)

@@ -33,6 +33,15 @@
     if (progress) progress.setAttribute("aria-valuenow", state.percent);
     if (stage) stage.textContent = state.stage || state.status_display;
     if (percent) percent.textContent = state.percent;
+    var timings = current.querySelector("[data-timings]");
+    if (timings && state.stage_timings) {
+      timings.replaceChildren.apply(timings, Object.keys(state.stage_timings).map(function (name) {
+        var span = document.createElement("span");
+        span.className = "timing";
+        span.textContent = name + " " + Number(state.stage_timings[name]).toFixed(1) + " s";
+        return span;
+      }));
+    }
   }
 
   function connect() {

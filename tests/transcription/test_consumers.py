@@ -44,7 +44,8 @@ async def test_owner_receives_current_state_then_progress_in_order(redis_server)
     await database_sync_to_async(services.job_start)(job_id=job.id)
     for fraction in (0.1, 0.35, 0.8):
         await database_sync_to_async(services.job_report_progress)(
-            job_id=job.id, stage="Transcribing piano", fraction=fraction
+            job_id=job.id, stage="Transcribing piano", fraction=fraction,
+            finished_stages={"Reading audio": 0.4} if fraction == 0.1 else None,
         )
     await database_sync_to_async(services.job_fail)(job_id=job.id, reason="The recording was silent.")
 
@@ -53,6 +54,7 @@ async def test_owner_receives_current_state_then_progress_in_order(redis_server)
         ("running", 0), ("running", 10), ("running", 35), ("running", 80), ("failed", 80),
     ]
     assert received[1]["stage"] == "Transcribing piano"
+    assert received[1]["stage_timings"] == {"Reading audio": 0.4}  # the page lists the stages done
     assert received[-1]["error"] == "The recording was silent."
     await communicator.disconnect()
 

@@ -47,9 +47,11 @@ def test_midi_of_a_job_without_score_is_not_found(client_alice, user):
 def test_running_job_page_polls_and_shows_stage_and_percent(client_alice, user):
     from django.utils import timezone
 
-    job = make_job(user, "Busy", Job.Status.RUNNING, stage="Transcribing piano", percent=42, heartbeat_at=timezone.now())
+    job = make_job(user, "Busy", Job.Status.RUNNING, stage="Transcribing piano", percent=42, heartbeat_at=timezone.now(),
+                   stage_timings={"Reading audio": 1.24})
     page = client_alice.get(job.get_absolute_url()).content.decode()
     assert "Transcribing piano" in page and "42" in page
+    assert "Reading audio 1.2 s" in page  # the stages already done, with their times
     assert 'hx-trigger="every 2s' in page  # the fallback when the WebSocket is down
     partial = client_alice.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in partial and 'id="job-status"' in partial

@@ -222,12 +222,15 @@ def test_a_video_that_cannot_be_fetched_ends_the_job_with_its_message(user, queu
 @pytest.mark.django_db(transaction=True)
 def test_download_progress_moves_the_job_percent(user, queue, video_site, monkeypatch):
     seen: list[tuple[str, int]] = []
+    timings_while_downloading: list[dict] = []
     real_report = services.job_report_progress
 
-    def report_and_record(*, job_id, stage, fraction):
-        real_report(job_id=job_id, stage=stage, fraction=fraction)
+    def report_and_record(*, job_id, stage, fraction, **more):
+        real_report(job_id=job_id, stage=stage, fraction=fraction, **more)
         job = Job.objects.get(id=job_id)
         seen.append((job.stage, job.percent))
+        if stage == services.STAGE_DOWNLOADING:
+            timings_while_downloading.append(job.stage_timings)
 
     monkeypatch.setattr(services, "job_report_progress", report_and_record)  # the real write, observed
     job = link_job(user, f"{video_site}/slow")
@@ -236,6 +239,8 @@ def test_download_progress_moves_the_job_percent(user, queue, video_site, monkey
     downloading = [percent for stage, percent in seen if stage == services.STAGE_DOWNLOADING]
     assert len(set(downloading)) >= 3, seen  # the bar moves while the audio arrives, not just at the end
     assert downloading == sorted(downloading) and downloading[-1] > 50
+    # While the audio arrives, the finished stage's time is already on the job (and its page).
+    assert all(timings.get(services.STAGE_FETCHING, 0) > 0 for timings in timings_while_downloading)
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.audio and job.title == "Nocturne on a slow line"
     assert job.thumbnail_url == f"{video_site.removesuffix('/watch')}/thumbs/slow.jpg"
@@ -247,10 +252,10 @@ def test_cancelling_while_the_audio_downloads_stops_the_download(user, queue, vi
     real_report = services.job_report_progress
     reports_after_cancel: list[str] = []
 
-    def report_then_cancel(*, job_id, stage, fraction):
+    def report_then_cancel(*, job_id, stage, fraction, **more):
         if Job.objects.get(id=job_id).status == Job.Status.CANCELLED:
             reports_after_cancel.append(stage)
-        real_report(job_id=job_id, stage=stage, fraction=fraction)
+        real_report(job_id=job_id, stage=stage, fraction=fraction, **more)
         if stage == services.STAGE_DOWNLOADING and fraction > 0:
             services.job_cancel(job_id=job_id)  # the owner clicks Cancel mid-download
 
