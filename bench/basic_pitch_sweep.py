@@ -63,6 +63,7 @@ GRID = {
 # Per instrument, grids that also try the clean-ups that instrument uses.
 GRIDS = {
     corpus.OTHER: {**GRID, "min_velocity": (1, 40, 60), "merge_gap_seconds": (None, 0.03)},
+    corpus.VOCALS: {**GRID, "merge_gap_seconds": (None, 0.03)},
 }
 
 _SHORT = {
