@@ -31,6 +31,12 @@ def test_upload_watch_live_progress_and_see_the_score(page, live_server_url, sta
         "document.querySelector('[data-stage]').textContent === 'Transcribing piano'",
         timeout=60_000,
     )
+    # The stage already done is listed with its time while the piano is transcribed (pushed, not reloaded).
+    page.wait_for_function(
+        "document.querySelector('[data-timings]') && "
+        "/Reading audio [0-9.]+ s/.test(document.querySelector('[data-timings]').textContent)",
+        timeout=30_000,
+    )
     page.screenshot(path=ARTIFACTS / "job-progress.png", full_page=True)
 
     page.wait_for_selector(".abc-render svg", timeout=120_000)
