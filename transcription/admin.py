@@ -44,7 +44,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="stage timings")
     def timings(self, job: Job) -> str:
-        return format_html_join(", ", "{} {}s", ((stage, f"{s:.1f}") for stage, s in job.stage_timings.items())) or "–"
+        return format_html_join(", ", "{} {}s", ((stage, f"{s:.1f}") for stage, s in job.stage_timings_in_order)) or "–"
 
     @admin.display(description="error")
     def short_error(self, job: Job) -> str:

@@ -29,7 +29,7 @@ def job_state(job: Job) -> dict[str, Any]:
         "stage": job.stage,
         "percent": job.percent,
         "error": job.error,
-        "stage_timings": job.stage_timings,  # seconds per stage finished so far
+        "stage_timings": job.stage_timings_in_order,  # [stage, seconds] per stage finished so far, in run order
     }
 
 

@@ -79,6 +79,13 @@ class Job(TimeStampedModel):
         return reverse("transcription:job_detail", args=[self.id])
 
     @property
+    def stage_timings_in_order(self) -> list[tuple[str, float]]:
+        """(stage, seconds) in the order the stages ran (the database keeps no key order)."""
+        from transcription.stages import in_run_order  # it imports the ml pipeline, not needed by migrations
+
+        return in_run_order(self.stage_timings)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in self.TERMINAL
 

@@ -31,6 +31,7 @@ from transcription import queues
 from transcription.errors import JobError
 from transcription.events import job_event_on_commit
 from transcription.models import Job, Score, Stem
+from transcription.stages import STAGE_DOWNLOADING, STAGE_FETCHING, STAGE_WRITING
 
 logger = logging.getLogger(__name__)
 
@@ -312,7 +313,6 @@ def progress_reporter(
     return report
 
 
-STAGE_WRITING = "Writing score"
 
 
 def job_run(*, job_id: UUID) -> None:
@@ -393,8 +393,6 @@ def job_complete(*, job_id: UUID, result: PipelineResult, timings: StageClock) -
     return score
 
 
-STAGE_FETCHING = "Fetching video details"
-STAGE_DOWNLOADING = "Downloading audio"
 
 
 def job_download(*, job_id: UUID) -> None:

@@ -34,11 +34,11 @@
     if (stage) stage.textContent = state.stage || state.status_display;
     if (percent) percent.textContent = state.percent;
     var timings = current.querySelector("[data-timings]");
-    if (timings && state.stage_timings) {
-      timings.replaceChildren.apply(timings, Object.keys(state.stage_timings).map(function (name) {
+    if (timings && state.stage_timings) {  // [[stage, seconds], ...] in the order they ran
+      timings.replaceChildren.apply(timings, state.stage_timings.map(function (pair) {
         var span = document.createElement("span");
         span.className = "timing";
-        span.textContent = name + " " + Number(state.stage_timings[name]).toFixed(1) + " s";
+        span.textContent = pair[0] + " " + Number(pair[1]).toFixed(1) + " s";
         return span;
       }));
     }

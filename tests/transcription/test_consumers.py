@@ -54,7 +54,7 @@ async def test_owner_receives_current_state_then_progress_in_order(redis_server)
         ("running", 0), ("running", 10), ("running", 35), ("running", 80), ("failed", 80),
     ]
     assert received[1]["stage"] == "Transcribing piano"
-    assert received[1]["stage_timings"] == {"Reading audio": 0.4}  # the page lists the stages done
+    assert received[1]["stage_timings"] == [["Reading audio", 0.4]]  # the page lists the stages done
     assert received[-1]["error"] == "The recording was silent."
     await communicator.disconnect()
 

@@ -57,6 +57,20 @@ def test_running_job_page_polls_and_shows_stage_and_percent(client_alice, user):
     assert "<html" not in partial and 'id="job-status"' in partial
 
 
+def test_stage_times_are_listed_in_the_order_the_stages_ran(client_alice, user):
+    # PostgreSQL's jsonb hands keys back sorted by length: "Writing score" before "Transcribing piano".
+    timings = {"Writing score": 2.6, "Reading audio": 0.1, "Transcribing piano": 16.5, "Separating instruments": 3.0,
+               "Transcribing bass": 1.0, "Fetching video details": 0.5}
+    job = make_job(user, "Failed late", Job.Status.FAILED, stage_timings=timings, error="The time limit was reached.")
+    job.refresh_from_db()
+    page = client_alice.get(job.get_absolute_url()).content.decode()
+    shown = ["Fetching video details", "Separating instruments", "Transcribing piano", "Transcribing bass",
+             "Writing score"]
+    positions = [page.index(f"{stage} ") for stage in shown]
+    assert positions == sorted(positions)
+    assert page.index("Reading audio") < page.index("Separating instruments")
+
+
 # ---------------------------------------------------------------- search, filter, sort, pages
 
 from datetime import timedelta  # noqa: E402

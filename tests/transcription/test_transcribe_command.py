@@ -61,7 +61,7 @@ def test_links_that_are_not_one_youtube_video_are_refused_with_the_reason(tmp_pa
     assert not (tmp_path / "out").exists()
 
 
-def test_a_youtube_link_is_downloaded_and_transcribed(video_site, tmp_path, monkeypatch):
+def test_a_youtube_link_is_downloaded_and_transcribed(video_site, tmp_path, monkeypatch):  # noqa: F811
     # The real link rules run; only their answer, YouTube's address, is pointed at the
     # local server that stands in for YouTube (tests can't reach it).
     def to_local_server(text: str) -> str:
