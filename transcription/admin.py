@@ -33,8 +33,10 @@ class JobAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     inlines = [StemInline]
     search_fields = ["title", "owner__username", "owner__email", "error", "source_url"]
-    readonly_fields = ["id", "rq_job_id", "stage_timings", "started_at", "finished_at", "heartbeat_at", "created_at",
-                       "copied_from"]
+    # A job's state moves only through the actions below (and the workers), which keep
+    # it whole: a status typed in by hand could say "done" for a job with no score.
+    readonly_fields = ["id", "rq_job_id", "status", "stage", "percent", "error", "stage_timings", "started_at",
+                       "finished_at", "heartbeat_at", "created_at", "copied_from"]
     date_hierarchy = "created_at"
     actions = ["retry", "cancel", "purge_files"]
 

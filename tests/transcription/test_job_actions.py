@@ -163,6 +163,16 @@ def test_admin_actions_retry_cancel_and_purge(client, user, queue, django_captur
     assert not audio.exists() and not score.job.audio and Score.objects.filter(id=score.id).exists()
 
 
+def test_admin_cannot_type_a_jobs_state_in_by_hand(client, user):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root-123456")
+    client.force_login(staff)
+    failed = make_job(user, "Failed one", Job.Status.FAILED)
+    page = client.get(reverse("admin:transcription_job_change", args=[failed.id])).content.decode()
+    assert 'name="status"' not in page and 'name="title"' in page  # retry and cancel are the ways to change it
+
+
 def test_admin_is_for_staff_only(client, user):
     client.force_login(user)
     response = client.get(reverse("admin:transcription_job_changelist"))
