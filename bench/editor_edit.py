@@ -115,7 +115,7 @@ def main() -> None:
     note_count = sum(len(t.notes) for t in transcription.tracks)
     user = get_user_model().objects.create_user(f"bench-editor-{os.getpid()}", password=None)
     job = Job.objects.create(owner=user, title="Benchmark", status=Job.Status.DONE)
-    score = Score(job=job, title="Benchmark", notes=transcription.to_dict(), doc=doc.to_dict(), abc="X:1\n")
+    score = Score(job=job, title="Benchmark", notes=transcription.to_dict(), doc=doc.to_dict())
     score.midi.save("score.mid", ContentFile(b"MThd"), save=False)
     score.save()
     try:
