@@ -2,6 +2,7 @@
 logged-in clients, synthesized recordings and a real RQ worker."""
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -17,6 +18,15 @@ from tests import factories
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def collector_as_usual():
+    """Serving a score page freezes the objects alive then (editor.memory); each test
+    starts and ends with the garbage collector seeing everything, as a new process does."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session", autouse=True)

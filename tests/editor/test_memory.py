@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
@@ -10,13 +9,6 @@ from django.urls import reverse
 from editor import memory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def nothing_frozen_around() -> Iterator[None]:
-    gc.unfreeze()
-    yield
-    gc.unfreeze()  # other tests run with the collector as usual
 
 
 def test_serving_a_score_page_freezes_what_survives(client_alice, scale_score) -> None:
