@@ -90,48 +90,25 @@ class Separator:
         as long as the input.
         An exception raised by ``progress`` aborts the separation.
         """
-        reported = -1.0
-
-        def report(fraction: float) -> None:
-            nonlocal reported
-            if progress is not None and fraction > reported:  # each value once, always rising
-                reported = fraction
-                progress(fraction)
-
-        report(0.0)
+        report = RisingProgress(progress)
+        report(0.0)  # before a file is decoded, which takes a while
         if isinstance(audio, np.ndarray):
             samples = audio
         else:
             samples = load(audio, sample_rate=self.sample_rate, mono=False)  # the file's own channels
-        mix = self._to_model_channels(samples)
+        mix = to_model_channels(samples, channels=self._model.audio_channels)
 
         # demucs models were trained on mixes scaled to unit variance; the same
         # scaling is undone on the output. The epsilon keeps digital silence finite.
         reference = mix.mean(dim=0)
         mean, std = reference.mean(), reference.std() + 1e-8
 
-        chunks_total = self._chunks_total(mix.shape[-1])
-        chunks_done = 0
-
-        def chunk_event(event: dict) -> None:
-            nonlocal chunks_done
-            if event["state"] == "end":
-                chunks_done += 1
-                # min(): the count with shifts is an upper bound, never let it overshoot.
-                report(min(chunks_done / chunks_total, 1.0))
-
-        out = apply_model(
-            self._applied_model(),
-            ((mix - mean) / std)[None],
-            shifts=self.shifts,
-            split=True,
-            overlap=self.overlap,
-            segment=self.segment,
-            device=self.device,  # the mix stays on the CPU; only chunks move to the device
-            callback=chunk_event,
-        )[0]
+        out = apply_with_progress(
+            self._applied_model(), (mix - mean) / std,
+            segment=self.segment, overlap=self.overlap, shifts=self.shifts, device=self.device,
+            progress=report, bag_size=len(self._model.models),
+        )
         out.mul_(std).add_(mean)
-        report(1.0)
         # One (stems, channels, samples) array; each stem is a transposed view of it.
         separated = out.numpy()
         return {name: separated[index].T for index, name in enumerate(self.stems)}
@@ -145,27 +122,76 @@ class Separator:
             return bag.models[0]
         return bag
 
-    def _to_model_channels(self, samples: np.ndarray) -> torch.Tensor:
-        """(samples,) or (samples, channels) floats -> (model channels, samples) float32 tensor."""
-        if samples.ndim == 1:
-            samples = samples[:, None]
-        if samples.ndim != 2 or samples.shape[0] == 0:
-            raise ValueError(f"expected (samples,) or (samples, channels) audio, got shape {samples.shape}")
-        wanted = self._model.audio_channels
-        if samples.shape[1] == 1:
-            samples = np.repeat(samples, wanted, axis=1)
-        else:
-            # More channels than the model takes (5.1 and the like): keep the first
-            # ones, front left and right in every standard layout, as demucs does.
-            samples = samples[:, :wanted]
-        return torch.from_numpy(np.ascontiguousarray(samples.T, dtype=np.float32))
 
-    def _chunks_total(self, length: int) -> int:
-        """How many chunks apply_model will run, from its own stride arithmetic."""
-        segment_length = int(self.sample_rate * self.segment)
-        stride = int((1 - self.overlap) * segment_length)
-        padded = length + (int(_SHIFT_PAD_SECONDS * self.sample_rate) if self.shifts else 0)
-        return math.ceil(padded / stride) * max(self.shifts, 1) * len(self._model.models)
+def to_model_channels(samples: np.ndarray, *, channels: int) -> torch.Tensor:
+    """(samples,) or (samples, channels) floats -> (``channels``, samples) float32 tensor."""
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    if samples.ndim != 2 or samples.shape[0] == 0:
+        raise ValueError(f"expected (samples,) or (samples, channels) audio, got shape {samples.shape}")
+    if samples.shape[1] == 1:
+        samples = np.repeat(samples, channels, axis=1)
+    else:
+        # More channels than the model takes (5.1 and the like): keep the first
+        # ones, front left and right in every standard layout, as demucs does.
+        samples = samples[:, :channels]
+    return torch.from_numpy(np.ascontiguousarray(samples.T, dtype=np.float32))
+
+
+class RisingProgress:
+    """A progress callback that passes each fraction on once, and only when it rises."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._reported = -1.0
+
+    def __call__(self, fraction: float) -> None:
+        if self._progress is not None and fraction > self._reported:
+            self._reported = fraction
+            self._progress(fraction)
+
+
+def apply_with_progress(
+    model: torch.nn.Module,
+    mix: torch.Tensor,
+    *,
+    segment: float,
+    overlap: float,
+    device: torch.device,
+    progress: Progress | None,
+    shifts: int = 0,
+    bag_size: int = 1,
+) -> torch.Tensor:
+    """``demucs.apply.apply_model`` over one (channels, samples) mix in overlapping
+    chunks; returns (sources, channels, samples). Any model with the attributes
+    apply_model reads works: demucs's own, or the vocals model's adapter.
+
+    ``progress`` hears 0, the share of chunks done after each chunk, then 1: each
+    value once, always rising. An exception it raises aborts the run.
+    """
+    report = progress if isinstance(progress, RisingProgress) else RisingProgress(progress)
+    # How many chunks apply_model will run, from its own stride arithmetic; with
+    # shifts it pads the input for its random time shifts, which can add a chunk.
+    stride = int((1 - overlap) * int(model.samplerate * segment))
+    padded = mix.shape[-1] + (int(_SHIFT_PAD_SECONDS * model.samplerate) if shifts else 0)
+    total = math.ceil(padded / stride) * max(shifts, 1) * bag_size
+    done = 0
+
+    def chunk_event(event: dict) -> None:
+        nonlocal done
+        if event["state"] == "end":
+            done += 1
+            # min(): the count with shifts is an upper bound, never let it overshoot.
+            report(min(done / total, 1.0))
+
+    report(0.0)
+    out = apply_model(
+        model, mix[None], shifts=shifts, split=True, overlap=overlap, segment=segment,
+        device=device,  # the mix stays on the CPU; only chunks move to the device
+        callback=chunk_event,
+    )[0]
+    report(1.0)
+    return out
 
 
 def separate(

@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from demucs.apply import apply_model
 
 from ml import weights
 from ml.errors import ModelUnavailableError
 from ml.registry import canonical_device
+from ml.separation.demucs import apply_with_progress, to_model_channels
 
 Progress = Callable[[float], None]  # fraction of the split done, 0..1, never decreasing
 
@@ -168,49 +168,14 @@ class VocalSplitter:
         instrumental is the recording minus the vocals: nothing but the voice is
         taken out, and the two add up to the (stereo) recording exactly.
         """
-        reported = -1.0
-
-        def report(fraction: float) -> None:
-            nonlocal reported
-            if progress is not None and fraction > reported:
-                reported = fraction
-                progress(fraction)
-
-        report(0.0)
-        mix = _stereo(audio, channels=self._model.audio_channels)
-        total = self._chunks_total(mix.shape[-1])
-        done = 0
-
-        def chunk_event(event: dict) -> None:
-            nonlocal done
-            if event["state"] == "end":
-                done += 1
-                report(min(done / total, 1.0))
-
+        mix = to_model_channels(np.asarray(audio, dtype=np.float32), channels=self._model.audio_channels)
         with torch.inference_mode():
-            vocals = apply_model(
-                self._model, mix[None], shifts=0, split=True, overlap=self.overlap,
-                segment=self._model.segment, device=self.device, callback=chunk_event,
-            )[0, 0]
-        report(1.0)
+            vocals = apply_with_progress(
+                self._model, mix, segment=self._model.segment, overlap=self.overlap, device=self.device,
+                progress=progress,
+            )[0]
         instrumental = mix - vocals
         return np.ascontiguousarray(vocals.numpy().T), np.ascontiguousarray(instrumental.numpy().T)
-
-    def _chunks_total(self, length: int) -> int:
-        """How many chunks apply_model runs: its own stride arithmetic."""
-        stride = int((1 - self.overlap) * int(self._model.samplerate * self._model.segment))
-        return math.ceil(length / stride)
-
-
-def _stereo(audio: np.ndarray, *, channels: int) -> torch.Tensor:
-    """(samples,) or (samples, channels) -> (model channels, samples) float32 tensor."""
-    samples = np.asarray(audio, dtype=np.float32)
-    if samples.ndim == 1:
-        samples = samples[:, None]
-    if samples.ndim != 2 or samples.shape[0] == 0:
-        raise ValueError(f"expected (samples,) or (samples, channels) audio, got shape {samples.shape}")
-    samples = np.repeat(samples, channels, axis=1) if samples.shape[1] == 1 else samples[:, :channels]
-    return torch.from_numpy(np.ascontiguousarray(samples.T))
 
 
 def load_model(name: str, *, model_dir: str | os.PathLike[str], device: torch.device) -> _ChunkableRoformer:
