@@ -19,6 +19,7 @@ ids included.
 """
 from __future__ import annotations
 
+import bisect
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -580,22 +581,18 @@ def op_move(doc: ScoreDoc, *, ids: Any, delta: Any) -> EditOutcome:
     for loc, _ in plans:
         loc.voice.events.remove(loc.event)
     for loc, target in sorted(plans, key=lambda p: p[1]):
-        measure, offset = _position(starts, doc, target)
+        measure, offset = _position(starts, target)
         voice = _voice(loc.part, measure, loc.voice.staff, loc.voice.number)
         _place(doc, loc.part, voice, measure, offset, loc.event.duration, loc.event)
     repair_ties(doc)
     return EditOutcome(doc, [loc.event.id for loc in events])
 
 
-def _position(starts: list[Fraction], doc: ScoreDoc, absolute: Fraction) -> tuple[int, Fraction]:
-    low, high = 0, len(starts) - 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        if starts[middle] <= absolute:
-            low = middle
-        else:
-            high = middle - 1
-    return low, absolute - starts[low]
+def _position(starts: list[Fraction], absolute: Fraction) -> tuple[int, Fraction]:
+    """(measure index, offset in it) of an absolute time, given each measure's start:
+    the last measure starting at or before it (the first one for a time before all)."""
+    index = max(bisect.bisect_right(starts, absolute) - 1, 0)
+    return index, absolute - starts[index]
 
 
 # ------------------------------------------------------------------ inserting and deleting
@@ -788,7 +785,7 @@ def op_paste(doc: ScoreDoc, *, fragment: Any, **cursor_params: Any) -> EditOutco
     for staff, number in set(targets.values()):
         position = origin
         while position < end:
-            measure, offset = _position(starts, doc, position)
+            measure, offset = _position(starts, position)
             stop = min(end - starts[measure], doc.measures[measure].length)
             _clear(_voice(part, measure, staff, number), offset, stop)
             position = starts[measure] + stop
@@ -798,7 +795,7 @@ def op_paste(doc: ScoreDoc, *, fragment: Any, **cursor_params: Any) -> EditOutco
         if position >= total:
             continue
         staff, target_number = targets[(staff_rel, number)]
-        measure, at = _position(starts, doc, position)
+        measure, at = _position(starts, position)
         voice = _voice(part, measure, staff, target_number)
         fifths = doc.measures[measure].key_fifths
         new_notes = []
@@ -975,10 +972,10 @@ def op_set_time(doc: ScoreDoc, *, measure: Any, beats: Any, beat_type: Any) -> E
     for old_index, bar in enumerate(old):
         absolute = old_starts[old_index]
         if bar.tempo:
-            target, _ = _index_offset(new_starts, absolute)
+            target, _ = _position(new_starts, absolute)
             new_measures[target].tempo = bar.tempo
         for chord in bar.chords:
-            target, at = _index_offset(new_starts, absolute + chord.offset)
+            target, at = _position(new_starts, absolute + chord.offset)
             new_measures[target].chords.append(ChordSymbol(at, chord.symbol))
     count_change = len(new_measures) - len(old)
 
@@ -993,7 +990,7 @@ def op_set_time(doc: ScoreDoc, *, measure: Any, beats: Any, beat_type: Any) -> E
         ]
         for (staff, number), stream in streams.items():
             for absolute, event in stream:
-                index, at = _index_offset(new_starts, absolute)
+                index, at = _position(new_starts, absolute)
                 remaining = event.duration
                 piece = event
                 pieces: list[Event] = []
@@ -1026,7 +1023,7 @@ def op_set_time(doc: ScoreDoc, *, measure: Any, beats: Any, beat_type: Any) -> E
             return measure_index, offset
         if measure_index >= end:
             return measure_index + count_change, offset
-        index, at = _index_offset(new_starts, old_starts[measure_index - start] + offset)
+        index, at = _position(new_starts, old_starts[measure_index - start] + offset)
         return start + index, at
 
     doc.measures[start:end] = new_measures
@@ -1034,18 +1031,6 @@ def op_set_time(doc: ScoreDoc, *, measure: Any, beats: Any, beat_type: Any) -> E
     repair_ties(doc)
     return EditOutcome(doc)
 
-
-def _index_offset(starts: list[Fraction], absolute: Fraction) -> tuple[int, Fraction]:
-    index = 0
-    low, high = 0, len(starts) - 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        if starts[middle] <= absolute:
-            low = middle
-        else:
-            high = middle - 1
-    index = low
-    return index, absolute - starts[index]
 
 
 # ------------------------------------------------------------------ measures
