@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,8 +63,9 @@ def start_worker(process_env):
             worker.kill()
 
 
-@pytest.fixture
-def page(monkeypatch):
+@contextmanager
+def chromium_page(monkeypatch, *extra_args: str, height: int = 900) -> Iterator:
+    """A Playwright page in Debian's Chromium; the test is skipped where Chromium is missing."""
     # Playwright's sync API keeps an event loop running in this thread; the ORM
     # calls the test makes beside it are still plain synchronous ones.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -75,8 +78,13 @@ def page(monkeypatch):
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+                  "--disable-sync", "--no-first-run", "--disable-quic", *extra_args],
         )
-        page = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}).new_page()
-        yield page
+        yield browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": height}).new_page()
         browser.close()
+
+
+@pytest.fixture
+def page(monkeypatch):
+    with chromium_page(monkeypatch) as page:
+        yield page

@@ -13,7 +13,7 @@ from lxml import etree
 
 from ml.notation.engrave import engrave
 from ml.notes import Note, Track, Transcription
-from tests.browser.conftest import ARTIFACTS, CHROMIUM
+from tests.browser.conftest import ARTIFACTS, chromium_page
 from tests.factories import PASSWORD, make_user
 from tests.synth import render_notes, write_wav
 from transcription.models import Job, Score, Stem
@@ -60,27 +60,12 @@ def score(tmp_path):
 @pytest.fixture
 def browser_page(monkeypatch):
     """Chromium allowed to play sound without a gesture, recording every request it makes."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required"],
-        )
-        page = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 1000}).new_page()
+    with chromium_page(monkeypatch, "--autoplay-policy=no-user-gesture-required", height=1000) as page:
         page.requested = []
         page.on("request", lambda request: page.requested.append(request.url))
         page.console_errors = []
         page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
         yield page
-        browser.close()
 
 
 def open_score(page, live_server_url, score):
