@@ -11,12 +11,11 @@ import pytest
 from django.core.files.base import ContentFile
 from lxml import etree
 
-from ml.notation.engrave import engrave
 from ml.notes import Note, Track, Transcription
 from tests.browser.conftest import ARTIFACTS, chromium_page
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, engraved_score, make_user
 from tests.synth import render_notes, write_wav
-from transcription.models import Job, Score, Stem
+from transcription.models import Job, Stem
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -48,13 +47,7 @@ def score(tmp_path):
     job.audio.save("scale.wav", ContentFile(mix.read_bytes()), save=False)
     job.save()
     Stem.objects.create(job=job, instrument="bass", audio=ContentFile(bass.read_bytes(), name="bass.wav"))
-    doc = engrave(transcription, title=job.title, tempo_bpm=TEMPO)
-    score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict())
-    midi = io.BytesIO()
-    pretty_midi.PrettyMIDI().write(midi)
-    score.midi.save("score.mid", ContentFile(midi.getvalue()), save=False)
-    score.save()
-    return score
+    return engraved_score(job, transcription, tempo_bpm=TEMPO)
 
 
 @pytest.fixture

@@ -3,19 +3,14 @@ the same notes as the score, selecting through the editor, redrawn after each ed
 following the player, and there for read-only viewers too."""
 from __future__ import annotations
 
-import io
-
-import pretty_midi
 import pytest
-from django.core.files.base import ContentFile
 
 from accounts.models import ScoreShare
-from ml.notation.engrave import engrave
 from ml.notes import Note, Track, Transcription
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_editor_editing import bar, log_in, make_score, open_editor, wait_revision
-from tests.factories import make_user
-from transcription.models import Job, Score
+from tests.factories import engraved_score, make_user
+from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -109,13 +104,7 @@ def band_score():
     owner = make_user("bandleader")
     transcription = _band()
     job = Job.objects.create(owner=owner, title="Two parts", status=Job.Status.DONE, percent=100)
-    doc = engrave(transcription, title=job.title, tempo_bpm=120)
-    score = Score(job=job, title=job.title, notes=transcription.to_dict(), doc=doc.to_dict())
-    midi = io.BytesIO()
-    pretty_midi.PrettyMIDI().write(midi)
-    score.midi.save("score.mid", ContentFile(midi.getvalue()), save=False)
-    score.save()
-    return score
+    return engraved_score(job, transcription, tempo_bpm=120)
 
 
 def test_each_part_in_its_tab_colour_and_the_cursor_follows_playback(page, live_server_url, band_score):
