@@ -6,12 +6,14 @@ Python's collector walks all of them in every full collection, and edits
 allocate enough to trigger one every few requests: 150-250 ms stalls in the
 middle of typing (bench/editor_edit.py: p95 234 ms against a median of 60 ms).
 
-After a score page has been served (its doc parsed, its lines rendered), the
-process settles: what is garbage now is collected, then every surviving object
-is frozen (``gc.freeze``), out of the collector's reach. Frozen objects are
+After a request that parsed a score's head doc into those caches (a score
+page opened for the first time since the process started), the process
+settles: what is garbage now is collected, then every surviving object is
+frozen (``gc.freeze``), out of the collector's reach. Frozen objects are
 still freed by reference counting as usual. Each settle first unfreezes, so
-any reference cycle that became garbage since the last one is collected then:
-nothing stays frozen for longer than until the next score page.
+any reference cycle that became garbage since the last one is collected then.
+Requests served from the caches (every edit, a page already open) cost no
+collection.
 
 It runs after the response has gone (Django's request_finished signal), so
 the page itself is not slower.

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.db import transaction
 
+from editor import memory
 from editor.exports import score_doc
 from editor.models import Revision, ScoreHistory, pack_doc, unpack_doc
 from ml.notation.edit import EditError, apply_edit
@@ -65,6 +66,7 @@ def _take_parsed(score: Score, number: int) -> ScoreDoc:
         cached = _parsed.pop(score.id, None)
     if cached is not None and cached[0] == number:
         return cached[1]
+    memory.settle_after_response()  # a newly parsed doc joins the long-lived caches
     return ScoreDoc.from_dict(Score.objects.values_list("doc", flat=True).get(id=score.id))
 
 
@@ -204,6 +206,8 @@ def _step(*, score_id: UUID, seen_revision: int, forward: bool) -> EditState:
     doc_dict = target.doc
     score.doc = doc_dict
     _move_head(score, history, target)
+    # (No settle here for a parsed doc: a run of undos parses at every step, and a
+    # collection per step would cost more than the stalls it saves.)
     doc = _off_head_doc(score.id, target.number) or ScoreDoc.from_dict(doc_dict)
     transaction.on_commit(lambda: _keep_stepped(score.id, head.number, target.number, doc))
     done = head if forward is False else target

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from editor import memory, services
+from editor import services
 from editor.exports import FORMATS, score_abc, score_export
 from editor.forms import ClipboardForm, EditForm, HistoryStepForm, first_error
 from editor.piano_roll import piano_roll_data
@@ -112,7 +112,6 @@ def score_detail(request, score_id):
     state = services.score_edit_state(score_id=score.id)
     context = {"score": score, "job": score.job, "can_edit": score_can_edit(user=request.user, score=score)}
     context.update(state_context(state, part))
-    memory.settle_after_response()  # the doc and its lines are cached now: keep them out of full GCs
     return render(request, "editor/score_detail.html", context)
 
 
